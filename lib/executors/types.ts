@@ -1,0 +1,30 @@
+import type { z } from 'zod';
+import type { Sql } from '../db';
+import type { Log } from '../logger';
+
+/** What an executor sees of the world: nothing of HTTP, Lambda or the engine's tables. */
+export interface ExecutorContext<Config> {
+  sql: Sql;
+  config: Config;
+  /** The job's tenant; null for a global job. Executors confine their work to it when set. */
+  tenantId: string | null;
+  /** Aborted when the run reaches its timeout_seconds; long work should check it. */
+  signal: AbortSignal;
+  log: Log;
+}
+
+export interface ExecutorDefinition<Schema extends z.ZodType = z.ZodType> {
+  name: string;
+  description: string;
+  /** Validates a job's metadata config and fills its defaults. Engine-owned keys are stripped first. */
+  configSchema: Schema;
+  /** Returns a JSON-serializable result, stored on the run. */
+  run(context: ExecutorContext<z.output<Schema>>): Promise<unknown>;
+}
+
+/** Keeps each executor's config type tied to its schema at the definition site. */
+export function defineExecutor<Schema extends z.ZodType>(
+  definition: ExecutorDefinition<Schema>,
+): ExecutorDefinition<Schema> {
+  return definition;
+}

@@ -1,0 +1,6 @@
+import cronTables from './0001-cron-tables';
+
+/** Applied in order, each once. Never edit a shipped migration: add the next number. */
+export const migrations: ReadonlyArray<{ id: number; name: string; sql: string }> = [
+  { id: 1, name: 'cron-tables', sql: cronTables },
+];

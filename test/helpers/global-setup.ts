@@ -1,0 +1,50 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { connect } from '../../lib/db';
+import { startEmbeddedPostgres } from '../../lib/local/embedded-postgres';
+import { migrate } from '../../lib/migrate';
+import { TEMPLATE_DATABASE } from './database';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    adminDatabaseUrl: string;
+  }
+}
+
+/**
+ * One PostgreSQL server for the whole run: TEST_DATABASE_URL when set, otherwise an embedded one.
+ * A migrated template database lets each test file clone a fresh database in milliseconds.
+ */
+export default async function setup(project: TestProject) {
+  let adminUrl = process.env.TEST_DATABASE_URL;
+  let stop = async () => {};
+  if (!adminUrl) {
+    const folder = await mkdtemp(path.join(tmpdir(), 'crm-cron-test-'));
+    const server = await startEmbeddedPostgres({
+      dataDir: path.join(folder, 'data'),
+      persistent: false,
+    });
+    adminUrl = server.url;
+    stop = async () => {
+      await server.stop();
+      await rm(folder, { recursive: true, force: true });
+    };
+  }
+  const admin = connect(adminUrl, { max: 1 });
+  await admin.unsafe(`drop database if exists ${TEMPLATE_DATABASE} with (force)`);
+  await admin.unsafe(`create database ${TEMPLATE_DATABASE}`);
+  const template = connect(withDatabase(adminUrl, TEMPLATE_DATABASE), { max: 1 });
+  await migrate(template);
+  await template.end();
+  await admin.end();
+  project.provide('adminDatabaseUrl', adminUrl);
+  return stop;
+}
+
+export function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
