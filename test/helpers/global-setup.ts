@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -22,6 +22,8 @@ export default async function setup(project: TestProject) {
   let stop = async () => {};
   if (!adminUrl) {
     const folder = await mkdtemp(path.join(tmpdir(), 'crm-cron-test-'));
+    // Postgres runs as its own user when we are root, and must be able to reach its folder.
+    await chmod(folder, 0o755);
     const server = await startEmbeddedPostgres({
       dataDir: path.join(folder, 'data'),
       persistent: false,

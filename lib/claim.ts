@@ -1,0 +1,136 @@
+import type { Sql } from './db';
+import type { RunnableJob } from './execute';
+import { nextSlot } from './schedule';
+
+export interface ClaimedRun extends RunnableJob {
+  run_id: string;
+  scheduled_for: Date;
+  /** Set when the job cannot be run at all (its stored schedule no longer parses). */
+  invalid_schedule: string | null;
+}
+
+export interface SkippedSlot {
+  job_id: string;
+  name: string;
+  scheduled_for: Date;
+}
+
+export interface ClaimResult {
+  /** Job rows claimed; zero means nothing (else) is due. */
+  claimed: number;
+  runnable: ClaimedRun[];
+  skipped: SkippedSlot[];
+}
+
+interface DueRow extends RunnableJob {
+  schedule: string;
+  timezone: string;
+  next_run: Date;
+  busy: boolean;
+}
+
+/**
+ * Claims up to `limit` due jobs in one short transaction. Guarantees, whatever the timing:
+ * - `for update skip locked`: two sweeps never claim the same job row; each takes other rows.
+ * - In the same transaction each claimed job's `next_run` moves to its first slot strictly after
+ *   `now`, so a job is due again only for a later slot.
+ * - The slot's run row is inserted under `unique (job_id, scheduled_for)`: a slot that already
+ *   has a run (e.g. started by the precise trigger) is silently not claimed.
+ * - A job whose previous run is still `running` gets a `skipped` run for this slot instead.
+ * Jobs whose timeout exceeds `maxTimeoutSeconds` (the sweep's time budget) stay due.
+ * Next slots are computed once per distinct (schedule, time zone) in the batch.
+ */
+export async function claimDueJobs(
+  sql: Sql,
+  options: { now: Date; limit: number; maxTimeoutSeconds: number; leaseSeconds: number },
+): Promise<ClaimResult> {
+  const { now } = options;
+  return sql.begin(async (tx) => {
+    const due = await tx<DueRow[]>`
+      select j.id, j.name, j.tenant_id, j.function_name, j.metadata, j.timeout_seconds,
+        j.schedule, j.timezone, j.next_run,
+        exists (select from cron_job_run r where r.job_id = j.id and r.status = 'running') as busy
+      from cron_job j
+      where j.is_active and j.next_run <= ${now} and j.timeout_seconds <= ${options.maxTimeoutSeconds}
+      order by j.next_run
+      limit ${options.limit}
+      for update of j skip locked`;
+    if (due.length === 0) return { claimed: 0, runnable: [], skipped: [] };
+
+    const slots = new Map<string, { next: Date | null; problem: string | null }>();
+    const claims = due.map((job) => {
+      const key = `${job.schedule}\u0000${job.timezone}`;
+      let slot = slots.get(key);
+      if (!slot) {
+        try {
+          slot = { next: nextSlot(job.schedule, job.timezone, now), problem: null };
+        } catch (error) {
+          slot = { next: null, problem: (error as Error).message };
+        }
+        slots.set(key, slot);
+      }
+      return {
+        id: job.id,
+        slot: job.next_run,
+        next_run: slot.next,
+        status: job.busy ? 'skipped' : 'running',
+      };
+    });
+
+    const deadline = new Date(now.getTime() + options.leaseSeconds * 1000);
+    const inserted = await tx<{ id: string; job_id: string; status: string }[]>`
+      with advanced as (
+        update cron_job j set next_run = c.next_run, is_active = c.next_run is not null
+        from jsonb_to_recordset(${tx.json(claims)}) as c(id uuid, next_run timestamptz)
+        where j.id = c.id
+      )
+      insert into cron_job_run
+        (job_id, scheduled_for, trigger, status, started_at, finished_at, deadline, duration_ms)
+      select c.id, c.slot, 'schedule', c.status, ${now},
+        case when c.status = 'skipped' then ${now}::timestamptz end,
+        case when c.status = 'running' then ${deadline}::timestamptz end,
+        case when c.status = 'skipped' then 0 end
+      from jsonb_to_recordset(${tx.json(claims)}) as c(id uuid, slot timestamptz, status text)
+      on conflict do nothing
+      returning id, job_id, status`;
+
+    const byJob = new Map(due.map((job) => [job.id, job]));
+    const result: ClaimResult = { claimed: due.length, runnable: [], skipped: [] };
+    for (const row of inserted) {
+      const job = byJob.get(row.job_id)!;
+      if (row.status === 'skipped') {
+        result.skipped.push({ job_id: job.id, name: job.name, scheduled_for: job.next_run });
+        continue;
+      }
+      const slot = slots.get(`${job.schedule}\u0000${job.timezone}`)!;
+      result.runnable.push({
+        id: job.id,
+        name: job.name,
+        tenant_id: job.tenant_id,
+        function_name: job.function_name,
+        metadata: job.metadata,
+        timeout_seconds: job.timeout_seconds,
+        run_id: row.id,
+        scheduled_for: job.next_run,
+        invalid_schedule: slot.problem,
+      });
+    }
+    return result;
+  });
+}
+
+/**
+ * Gives back claimed runs that were never started (the sweep ran out of time): their run rows go
+ * and each job is due again at the slot it was claimed for, so the next sweep runs it.
+ */
+export async function releaseClaims(sql: Sql, runIds: string[]): Promise<void> {
+  if (runIds.length === 0) return;
+  await sql`
+    with released as (
+      delete from cron_job_run where id in ${sql(runIds)} and status = 'running'
+      returning job_id, scheduled_for
+    )
+    update cron_job j set next_run = r.scheduled_for, is_active = true
+    from released r
+    where j.id = r.job_id and (j.is_active or j.schedule like 'at:%')`;
+}

@@ -1,0 +1,117 @@
+import type { Sql } from './db';
+import { executorConfig } from './engine-metadata';
+import type { ExecutorRegistry } from './executors/registry';
+import type { Log } from './logger';
+
+export type FinishedStatus = 'success' | 'error' | 'timeout';
+
+export interface RunnableJob {
+  id: string;
+  name: string;
+  tenant_id: string | null;
+  function_name: string;
+  metadata: Record<string, unknown>;
+  timeout_seconds: number;
+}
+
+export interface RunOutcome {
+  status: FinishedStatus;
+  result: unknown;
+  error: string | null;
+  duration_ms: number;
+  finished_at: Date;
+}
+
+export interface ExecuteDeps {
+  sql: Sql;
+  registry: ExecutorRegistry;
+  log: Log;
+}
+
+const MAX_ERROR_LENGTH = 2000;
+const TIMED_OUT = Symbol('timed out');
+
+/**
+ * Runs one job's executor under its timeout and turns whatever happens (a result, a thrown
+ * Error, a rejected non-Error, a hang) into an outcome. Never throws. On timeout the signal is
+ * aborted and the outcome is recorded at once; an executor that ignores the signal keeps running
+ * detached, but nothing waits for it.
+ */
+export async function executeJob(job: RunnableJob, deps: ExecuteDeps): Promise<RunOutcome> {
+  const started = performance.now();
+  const finish = (status: FinishedStatus, result: unknown, error: string | null): RunOutcome => ({
+    status,
+    result,
+    error: error === null ? null : error.slice(0, MAX_ERROR_LENGTH),
+    duration_ms: Math.round(performance.now() - started),
+    finished_at: new Date(),
+  });
+
+  const executor = deps.registry.get(job.function_name);
+  if (!executor) {
+    return finish('error', null, `unknown executor "${job.function_name}"`);
+  }
+  const config = executor.configSchema.safeParse(executorConfig(job.metadata));
+  if (!config.success) {
+    const problems = config.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    return finish('error', null, `invalid config: ${problems.join('; ')}`);
+  }
+
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort(new Error(`timed out after ${job.timeout_seconds} s`));
+      resolve(TIMED_OUT);
+    }, job.timeout_seconds * 1000);
+  });
+  const log = withFields(deps.log, { job_id: job.id, job_name: job.name });
+  try {
+    const result = await Promise.race([
+      executor.run({
+        sql: deps.sql,
+        config: config.data,
+        tenantId: job.tenant_id,
+        signal: controller.signal,
+        log,
+      }),
+      timedOut,
+    ]);
+    if (result === TIMED_OUT) {
+      return finish('timeout', null, `timed out after ${job.timeout_seconds} s`);
+    }
+    return finish('success', jsonSafe(result), null);
+  } catch (error) {
+    return finish('error', null, errorMessage(error));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  try {
+    return `non-Error thrown: ${typeof error === 'string' ? error : JSON.stringify(error)}`;
+  } catch {
+    return `non-Error thrown: ${String(error)}`;
+  }
+}
+
+/** Results are stored as jsonb: undefined becomes null, and anything JSON cannot hold is described. */
+function jsonSafe(value: unknown): unknown {
+  if (value === undefined) return null;
+  try {
+    return JSON.parse(JSON.stringify(value)) ?? null;
+  } catch (error) {
+    return { unserializable_result: errorMessage(error) };
+  }
+}
+
+export function withFields(log: Log, fields: Record<string, unknown>): Log {
+  return {
+    debug: (message, extra) => log.debug(message, { ...fields, ...extra }),
+    info: (message, extra) => log.info(message, { ...fields, ...extra }),
+    warn: (message, extra) => log.warn(message, { ...fields, ...extra }),
+    error: (message, extra) => log.error(message, { ...fields, ...extra }),
+  };
+}

@@ -1,0 +1,134 @@
+import { retryTransient, type Sql } from './db';
+import { metadataAfterRun } from './engine-metadata';
+import type { RunOutcome } from './execute';
+import type { Log } from './logger';
+
+export interface RecorderOptions {
+  /** How long a `running` run stays claimed without a heartbeat before a sweep may call it lost. */
+  leaseSeconds: number;
+  /** Outcomes are written in batches of up to this many rows... */
+  flushSize: number;
+  /** ...or after this long, so a finished run is visible soon even in a slow sweep. */
+  flushDelayMs: number;
+}
+
+export const defaultRecorderOptions: RecorderOptions = {
+  leaseSeconds: 60,
+  flushSize: 1000,
+  flushDelayMs: 200,
+};
+
+interface PendingOutcome extends RunOutcome {
+  run_id: string;
+}
+
+/**
+ * Owns the `running` run rows of one process: renews their lease while they are in flight and
+ * writes their outcomes in batches (one statement finishes the runs and updates their jobs'
+ * `last_run` and engine metadata). An outcome is written only while its run is still `running`:
+ * a run another sweep has already declared lost keeps that verdict.
+ */
+export class RunRecorder {
+  private readonly inFlight = new Set<string>();
+  private pending: PendingOutcome[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private readonly heartbeat: NodeJS.Timeout;
+  private failure: unknown;
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly log: Log,
+    private readonly options: RecorderOptions = defaultRecorderOptions,
+  ) {
+    this.heartbeat = setInterval(() => void this.renewLeases(), (options.leaseSeconds * 1000) / 3);
+    this.heartbeat.unref();
+  }
+
+  track(runIds: Iterable<string>): void {
+    for (const id of runIds) this.inFlight.add(id);
+  }
+
+  untrack(runIds: Iterable<string>): void {
+    for (const id of runIds) this.inFlight.delete(id);
+  }
+
+  record(runId: string, outcome: RunOutcome): void {
+    this.pending.push({ ...outcome, run_id: runId });
+    if (this.pending.length >= this.options.flushSize) void this.flush();
+    else this.flushTimer ??= setTimeout(() => void this.flush(), this.options.flushDelayMs);
+  }
+
+  /** Writes everything recorded so far; rejects if any write failed. */
+  async flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length > 0) {
+      this.writing = this.writing.then(() =>
+        this.write(batch).catch((error: unknown) => {
+          this.failure ??= error;
+        }),
+      );
+    }
+    await this.writing;
+    if (this.failure) throw this.failure;
+  }
+
+  /** Flushes and stops the heartbeat. */
+  async close(): Promise<void> {
+    clearInterval(this.heartbeat);
+    await this.flush();
+  }
+
+  private async write(batch: PendingOutcome[]): Promise<void> {
+    const outcomes = batch.map((outcome) => ({
+      run_id: outcome.run_id,
+      status: outcome.status,
+      finished_at: outcome.finished_at,
+      duration_ms: outcome.duration_ms,
+      result: outcome.result,
+      error: outcome.error,
+    }));
+    // Idempotent: a retried write finds its runs no longer `running` and changes nothing twice.
+    const written = await retryTransient(() => this.sql<{ id: string }[]>`
+      with o as (
+        select * from jsonb_to_recordset(${this.sql.json(outcomes)}) as o(
+          run_id uuid, status text, finished_at timestamptz, duration_ms integer, result jsonb, error text)
+      ), finished as (
+        update cron_job_run r
+        set status = o.status, finished_at = o.finished_at, duration_ms = o.duration_ms,
+          result = o.result, error = o.error, deadline = null
+        from o
+        where r.id = o.run_id and r.status = 'running'
+        returning r.id, r.job_id, r.started_at
+      ), jobs as (
+        update cron_job j set last_run = f.started_at, metadata = ${metadataAfterRun(this.sql)}
+        from finished f join o on o.run_id = f.id
+        where j.id = f.job_id
+      )
+      select id from finished`);
+    this.untrack(batch.map((outcome) => outcome.run_id));
+    if (written.length < batch.length) {
+      const kept = new Set(written.map((row) => row.id));
+      const late = batch.filter((outcome) => !kept.has(outcome.run_id)).map((o) => o.run_id);
+      this.log.warn('runs finished after being declared lost; their outcome was not recorded', {
+        run_ids: late,
+      });
+    }
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (this.inFlight.size === 0) return;
+    const ids = [...this.inFlight];
+    try {
+      await this.sql`
+        update cron_job_run
+        set deadline = ${new Date(Date.now() + this.options.leaseSeconds * 1000)}
+        where id in ${this.sql(ids)} and status = 'running'`;
+    } catch (error) {
+      this.log.warn('could not renew run leases', { error: (error as Error).message });
+    }
+  }
+}

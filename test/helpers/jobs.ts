@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Sql } from '../../lib/db';
+import { initialEngineMetadata } from '../../lib/engine-metadata';
+import { createRegistry } from '../../lib/executors/registry';
+import { defineExecutor } from '../../lib/executors/types';
+
+const noConfig = z.object({}).loose();
+
+/** Executors with predictable behaviour, for engine tests. */
+export const testExecutors = [
+  defineExecutor({ name: 'noop', description: 'does nothing', configSchema: noConfig, run: async () => ({ ok: true }) }),
+  defineExecutor({
+    name: 'fail',
+    description: 'rejects with an Error',
+    configSchema: noConfig,
+    run: async () => {
+      throw new Error('boom');
+    },
+  }),
+  defineExecutor({
+    name: 'throwString',
+    description: 'rejects with a non-Error',
+    configSchema: noConfig,
+    run: () => Promise.reject('plain string'),
+  }),
+  defineExecutor({
+    name: 'hang',
+    description: 'never settles',
+    configSchema: noConfig,
+    run: () => new Promise(() => {}),
+  }),
+  defineExecutor({
+    name: 'sleep',
+    description: 'waits `ms` milliseconds, or until aborted',
+    configSchema: z.object({ ms: z.number().default(100) }),
+    run: ({ config, signal }) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => resolve({ slept: config.ms }), config.ms);
+        signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          reject(signal.reason);
+        });
+      }),
+  }),
+];
+
+export const testRegistry = createRegistry(testExecutors);
+
+export interface JobFixture {
+  name?: string;
+  schedule?: string;
+  timezone?: string;
+  function_name?: string;
+  is_active?: boolean;
+  metadata?: Record<string, unknown>;
+  timeout_seconds?: number;
+  tenant_id?: string | null;
+  next_run?: Date | null;
+}
+
+/** Inserts `count` jobs in one statement; names get a numeric suffix. Returns their ids in order. */
+export async function insertJobs(sql: Sql, count: number, fixture: JobFixture = {}): Promise<string[]> {
+  const active = fixture.is_active ?? true;
+  const rows = await sql<{ id: string }[]>`
+    insert into cron_job (name, schedule, timezone, function_name, is_active, metadata,
+      timeout_seconds, tenant_id, next_run)
+    select ${fixture.name ?? `job-${randomUUID().slice(0, 8)}`} || ' ' || n, ${fixture.schedule ?? 'every_5_minutes'},
+      ${fixture.timezone ?? 'UTC'}, ${fixture.function_name ?? 'noop'}, ${active},
+      ${sql.json({ ...initialEngineMetadata, ...fixture.metadata } as never)},
+      ${fixture.timeout_seconds ?? 60}, ${fixture.tenant_id ?? null},
+      ${active ? (fixture.next_run ?? new Date(Date.now() - 60_000)) : null}
+    from generate_series(1, ${count}) as n
+    order by n
+    returning id`;
+  return rows.map((row) => row.id);
+}
+
+export async function insertJob(sql: Sql, fixture: JobFixture = {}): Promise<string> {
+  const [id] = await insertJobs(sql, 1, fixture);
+  return id!;
+}
