@@ -1,4 +1,4 @@
-import type { Sql } from './db';
+import { jsonb, type Sql } from './db';
 import type { RunnableJob } from './execute';
 import { nextSlot } from './schedule';
 
@@ -81,7 +81,7 @@ export async function claimDueJobs(
     const inserted = await tx<{ id: string; job_id: string; status: string }[]>`
       with advanced as (
         update cron_job j set next_run = c.next_run, is_active = c.next_run is not null
-        from jsonb_to_recordset(${tx.json(claims)}) as c(id uuid, next_run timestamptz)
+        from jsonb_to_recordset(${jsonb(tx, claims)}) as c(id uuid, next_run timestamptz)
         where j.id = c.id
       )
       insert into cron_job_run
@@ -90,7 +90,7 @@ export async function claimDueJobs(
         case when c.status = 'skipped' then ${now}::timestamptz end,
         case when c.status = 'running' then ${deadline}::timestamptz end,
         case when c.status = 'skipped' then 0 end
-      from jsonb_to_recordset(${tx.json(claims)}) as c(id uuid, slot timestamptz, status text)
+      from jsonb_to_recordset(${jsonb(tx, claims)}) as c(id uuid, slot timestamptz, status text)
       on conflict do nothing
       returning id, job_id, status`;
 

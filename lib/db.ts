@@ -69,3 +69,8 @@ export async function retryTransient<T>(work: () => Promise<T>, attempts = 3): P
     }
   }
 }
+
+/** A jsonb parameter; the value must be JSON-serializable. */
+export function jsonb(sql: Pick<Sql, 'json'>, value: unknown) {
+  return sql.json(value as postgres.JSONValue);
+}

@@ -1,7 +1,6 @@
-import type { Sql } from './db';
+import { jsonb, type Sql } from './db';
 import { initialEngineMetadata } from './engine-metadata';
 import type { ExecutorRegistry } from './executors/registry';
-import { nextSlot } from './schedule';
 
 /** The three jobs of the earlier Express system, as it seeded them. */
 export const defaultJobs = [
@@ -43,8 +42,12 @@ export async function seedDefaultJobs(
       timezone: 'UTC',
       function_name: job.function_name,
       is_active: job.is_active,
-      metadata: { ...executor.configSchema.parse(job.metadata), ...initialEngineMetadata },
-      next_run: job.is_active ? nextSlot(job.schedule, 'UTC', now) : null,
+      metadata: jsonb(sql, {
+        ...(executor.configSchema.parse(job.metadata) as object),
+        ...initialEngineMetadata,
+      }),
+      // Due at once: a freshly seeded job does its work in the first sweep, as the earlier system did.
+      next_run: job.is_active ? now : null,
     };
   });
   const inserted = await sql<{ name: string }[]>`

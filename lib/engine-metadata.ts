@@ -40,3 +40,10 @@ export function metadataAfterRun(sql: Sql) {
     'last_duration_ms', o.duration_ms
   )`;
 }
+
+/** Only the engine's keys of a job's metadata. */
+export function engineMetadata(metadata: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    ENGINE_METADATA_KEYS.filter((key) => key in metadata).map((key) => [key, metadata[key]]),
+  );
+}

@@ -53,7 +53,9 @@ export async function executeJob(job: RunnableJob, deps: ExecuteDeps): Promise<R
   }
   const config = executor.configSchema.safeParse(executorConfig(job.metadata));
   if (!config.success) {
-    const problems = config.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    const problems = config.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
     return finish('error', null, `invalid config: ${problems.join('; ')}`);
   }
 

@@ -11,9 +11,23 @@ export interface Log {
   error(message: string, extra?: Record<string, unknown>): void;
 }
 
-/** Structured JSON logs, the same shape in Lambda and locally. */
-export function createLogger(level: LogLevel, serviceName = 'crm-cron'): Logger {
-  return new Logger({ serviceName, logLevel: level.toUpperCase() as Uppercase<LogLevel> });
+/** Structured JSON logs (Powertools), the same shape in Lambda and locally. */
+export function createLogger(
+  level: LogLevel,
+  serviceName = 'crm-cron',
+): Log & { powertools: Logger } {
+  const logger = new Logger({ serviceName, logLevel: level.toUpperCase() as Uppercase<LogLevel> });
+  const emit =
+    (write: (message: string, ...extra: Record<string, unknown>[]) => void) =>
+    (message: string, extra?: Record<string, unknown>) =>
+      extra ? write.call(logger, message, extra) : write.call(logger, message);
+  return {
+    debug: emit(logger.debug),
+    info: emit(logger.info),
+    warn: emit(logger.warn),
+    error: emit(logger.error),
+    powertools: logger,
+  };
 }
 
 /** A logger that drops everything, for tests and benchmarks. */

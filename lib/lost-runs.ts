@@ -8,7 +8,10 @@ export const LOST_RUN_ERROR = 'run lost: its process stopped before the run fini
  * it as a failure in its job's metadata, and so frees the job: the one-running-run-per-job index
  * no longer blocks it, and it runs again at its next slot. Cost is proportional to running runs.
  */
-export async function markLostRuns(sql: Sql, now: Date): Promise<{ job_id: string; run_id: string }[]> {
+export async function markLostRuns(
+  sql: Sql,
+  now: Date,
+): Promise<{ job_id: string; run_id: string }[]> {
   return sql<{ job_id: string; run_id: string }[]>`
     with o as (
       update cron_job_run

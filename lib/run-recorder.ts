@@ -1,4 +1,4 @@
-import { retryTransient, type Sql } from './db';
+import { jsonb, retryTransient, type Sql } from './db';
 import { metadataAfterRun } from './engine-metadata';
 import type { RunOutcome } from './execute';
 import type { Log } from './logger';
@@ -92,9 +92,10 @@ export class RunRecorder {
       error: outcome.error,
     }));
     // Idempotent: a retried write finds its runs no longer `running` and changes nothing twice.
-    const written = await retryTransient(() => this.sql<{ id: string }[]>`
+    const written = await retryTransient(
+      () => this.sql<{ id: string }[]>`
       with o as (
-        select * from jsonb_to_recordset(${this.sql.json(outcomes)}) as o(
+        select * from jsonb_to_recordset(${jsonb(this.sql, outcomes)}) as o(
           run_id uuid, status text, finished_at timestamptz, duration_ms integer, result jsonb, error text)
       ), finished as (
         update cron_job_run r
@@ -108,7 +109,8 @@ export class RunRecorder {
         from finished f join o on o.run_id = f.id
         where j.id = f.job_id
       )
-      select id from finished`);
+      select id from finished`,
+    );
     this.untrack(batch.map((outcome) => outcome.run_id));
     if (written.length < batch.length) {
       const kept = new Set(written.map((row) => row.id));

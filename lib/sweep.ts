@@ -105,7 +105,12 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
       if (batch.claimed === 0) exhausted = true;
       for (const slot of batch.skipped) {
         summary.skipped += 1;
-        summary.results.push({ job_id: slot.job_id, name: slot.name, status: 'skipped', duration_ms: 0 });
+        summary.results.push({
+          job_id: slot.job_id,
+          name: slot.name,
+          status: 'skipped',
+          duration_ms: 0,
+        });
       }
       recorder.track(batch.runnable.map((run) => run.run_id));
       queue.push(...batch.runnable);
@@ -119,7 +124,10 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
       return;
     }
     const startedAt = now();
-    summary.max_lag_ms = Math.max(summary.max_lag_ms, startedAt.getTime() - run.scheduled_for.getTime());
+    summary.max_lag_ms = Math.max(
+      summary.max_lag_ms,
+      startedAt.getTime() - run.scheduled_for.getTime(),
+    );
     const outcome: RunOutcome = run.invalid_schedule
       ? {
           status: 'error',
@@ -154,7 +162,11 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
   ]);
   failure ??= [closed, released].find((result) => result.status === 'rejected')?.reason;
   if (failure) {
-    deps.log.error('sweep failed', { error: errorMessage(failure), ...summary, results: undefined });
+    deps.log.error('sweep failed', {
+      error: errorMessage(failure),
+      ...summary,
+      results: undefined,
+    });
     throw failure;
   }
   summary.duration_ms = Math.round(performance.now() - started);

@@ -14,14 +14,21 @@ beforeEach(async () => {
 });
 
 async function runsOf(jobId: string) {
-  return sql<{ status: string; scheduled_for: Date | null; error: string | null; result: unknown }[]>`
+  return sql<
+    { status: string; scheduled_for: Date | null; error: string | null; result: unknown }[]
+  >`
     select status, scheduled_for, error, result from cron_job_run where job_id = ${jobId}
     order by started_at, scheduled_for`;
 }
 
 async function job(jobId: string) {
   const [row] = await sql<
-    { next_run: Date | null; last_run: Date | null; is_active: boolean; metadata: Record<string, unknown> }[]
+    {
+      next_run: Date | null;
+      last_run: Date | null;
+      is_active: boolean;
+      metadata: Record<string, unknown>;
+    }[]
   >`select next_run, last_run, is_active, metadata from cron_job where id = ${jobId}`;
   return row!;
 }
@@ -33,11 +40,22 @@ describe('sweep', () => {
     const summary = await sweep(deps, { now: () => now });
     expect(summary).toMatchObject({ executed: 1, succeeded: 1, failed: 0, skipped: 0 });
     expect(summary.results).toEqual([
-      { job_id: id, name: 'job 1', status: 'success', duration_ms: expect.any(Number), result: { ok: true } },
+      {
+        job_id: id,
+        name: 'job 1',
+        status: 'success',
+        duration_ms: expect.any(Number),
+        result: { ok: true },
+      },
     ]);
     const runs = await runsOf(id);
     expect(runs).toEqual([
-      { status: 'success', scheduled_for: new Date('2026-11-28T10:05:00Z'), error: null, result: { ok: true } },
+      {
+        status: 'success',
+        scheduled_for: new Date('2026-11-28T10:05:00Z'),
+        error: null,
+        result: { ok: true },
+      },
     ]);
     const after = await job(id);
     expect(after.next_run).toEqual(new Date('2026-11-28T10:10:00Z'));
@@ -85,7 +103,11 @@ describe('sweep', () => {
     const good = await insertJobs(sql, 3, { name: 'good' });
     const failing = await insertJob(sql, { name: 'failing', function_name: 'fail' });
     const throwing = await insertJob(sql, { name: 'throwing', function_name: 'throwString' });
-    const hanging = await insertJob(sql, { name: 'hanging', function_name: 'hang', timeout_seconds: 1 });
+    const hanging = await insertJob(sql, {
+      name: 'hanging',
+      function_name: 'hang',
+      timeout_seconds: 1,
+    });
     const unknown = await insertJob(sql, { name: 'unknown', function_name: 'nope' });
     const summary = await sweep(deps, { concurrency: 2 });
     expect(summary).toMatchObject({ executed: 7, succeeded: 3, failed: 4, timed_out: 1 });
@@ -94,8 +116,12 @@ describe('sweep', () => {
     expect(await runsOf(throwing)).toMatchObject([
       { status: 'error', error: 'non-Error thrown: plain string' },
     ]);
-    expect(await runsOf(hanging)).toMatchObject([{ status: 'timeout', error: 'timed out after 1 s' }]);
-    expect(await runsOf(unknown)).toMatchObject([{ status: 'error', error: 'unknown executor "nope"' }]);
+    expect(await runsOf(hanging)).toMatchObject([
+      { status: 'timeout', error: 'timed out after 1 s' },
+    ]);
+    expect(await runsOf(unknown)).toMatchObject([
+      { status: 'error', error: 'unknown executor "nope"' },
+    ]);
     expect((await job(failing)).metadata).toMatchObject({
       execution_count: 1,
       error_count: 1,
@@ -127,7 +153,8 @@ describe('sweep', () => {
       { status: 'success' },
     ]);
     expect((await job(id)).metadata).toMatchObject({ execution_count: 2, error_count: 1 });
-    const [running] = await sql`select count(*)::int as n from cron_job_run where status = 'running'`;
+    const [running] =
+      await sql`select count(*)::int as n from cron_job_run where status = 'running'`;
     expect(running!.n).toBe(0);
   });
 
@@ -154,7 +181,11 @@ describe('sweep', () => {
   });
 
   it('gives back claimed jobs it could not start in time', async () => {
-    const ids = await insertJobs(sql, 3, { function_name: 'sleep', metadata: { ms: 1500 }, timeout_seconds: 2 });
+    const ids = await insertJobs(sql, 3, {
+      function_name: 'sleep',
+      metadata: { ms: 1500 },
+      timeout_seconds: 2,
+    });
     const summary = await sweep(deps, { concurrency: 1, deadline: new Date(Date.now() + 5_500) });
     expect(summary.executed).toBe(1);
     expect(summary.deferred).toBe(2);
@@ -177,7 +208,14 @@ describe('sweep', () => {
     ];
     const ids = [];
     for (const [index, c] of cases.entries()) {
-      ids.push(await insertJob(sql, { name: `tz ${index}`, schedule: c.schedule, timezone: c.timezone, next_run: new Date('2026-11-28T10:00:00Z') }));
+      ids.push(
+        await insertJob(sql, {
+          name: `tz ${index}`,
+          schedule: c.schedule,
+          timezone: c.timezone,
+          next_run: new Date('2026-11-28T10:00:00Z'),
+        }),
+      );
     }
     await sweep(deps, { now: () => now });
     for (const [index, c] of cases.entries()) {
@@ -186,7 +224,10 @@ describe('sweep', () => {
   });
 
   it('runs a one-off job once and then leaves it inactive with no next_run', async () => {
-    const id = await insertJob(sql, { schedule: 'at:2026-11-28T09:00:00', next_run: new Date('2026-11-28T09:00:00Z') });
+    const id = await insertJob(sql, {
+      schedule: 'at:2026-11-28T09:00:00',
+      next_run: new Date('2026-11-28T09:00:00Z'),
+    });
     await sweep(deps, { now: () => new Date('2026-11-28T09:02:00Z') });
     expect(await job(id)).toMatchObject({ is_active: false, next_run: null });
     expect(await runsOf(id)).toMatchObject([{ status: 'success' }]);
@@ -218,7 +259,9 @@ describe('sweep', () => {
         metadata->>'error_count' as errors
       FROM cron_job
       ORDER BY next_run`;
-    expect(rows.map(({ name, executions, status, errors }) => ({ name, executions, status, errors }))).toEqual(
+    expect(
+      rows.map(({ name, executions, status, errors }) => ({ name, executions, status, errors })),
+    ).toEqual(
       expect.arrayContaining([
         { name: 'Good 1', executions: '2', status: 'success', errors: '0' },
         { name: 'Bad 1', executions: '2', status: 'error', errors: '2' },

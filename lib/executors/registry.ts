@@ -11,7 +11,8 @@ export interface ExecutorRegistry {
 export function createRegistry(definitions: ExecutorDefinition[]): ExecutorRegistry {
   const byName = new Map<string, ExecutorDefinition>();
   for (const definition of definitions) {
-    if (byName.has(definition.name)) throw new Error(`executor ${definition.name} registered twice`);
+    if (byName.has(definition.name))
+      throw new Error(`executor ${definition.name} registered twice`);
     byName.set(definition.name, definition);
   }
   return {

@@ -19,7 +19,9 @@ function urlFor(database: string): string {
  * A database of its own for the calling test file, dropped when the file finishes. `migrated`
  * (the default) clones the migrated template; otherwise the database is empty.
  */
-export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  options: { migrated?: boolean } = {},
+): Promise<TestDatabase> {
   const name = `test_${randomBytes(6).toString('hex')}`;
   const admin = connect(inject('adminDatabaseUrl'), { max: 1 });
   const template = options.migrated === false ? 'template0' : TEMPLATE_DATABASE;

@@ -9,7 +9,12 @@ const noConfig = z.object({}).loose();
 
 /** Executors with predictable behaviour, for engine tests. */
 export const testExecutors = [
-  defineExecutor({ name: 'noop', description: 'does nothing', configSchema: noConfig, run: async () => ({ ok: true }) }),
+  defineExecutor({
+    name: 'noop',
+    description: 'does nothing',
+    configSchema: noConfig,
+    run: async () => ({ ok: true }),
+  }),
   defineExecutor({
     name: 'fail',
     description: 'rejects with an Error',
@@ -60,7 +65,11 @@ export interface JobFixture {
 }
 
 /** Inserts `count` jobs in one statement; names get a numeric suffix. Returns their ids in order. */
-export async function insertJobs(sql: Sql, count: number, fixture: JobFixture = {}): Promise<string[]> {
+export async function insertJobs(
+  sql: Sql,
+  count: number,
+  fixture: JobFixture = {},
+): Promise<string[]> {
   const active = fixture.is_active ?? true;
   const rows = await sql<{ id: string }[]>`
     insert into cron_job (name, schedule, timezone, function_name, is_active, metadata,

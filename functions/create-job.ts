@@ -1,0 +1,4 @@
+import { createJobRoute } from '../lib/http/handlers';
+import { lambdaApiHandler } from '../lib/lambda/api';
+
+export const handler = lambdaApiHandler(createJobRoute);

@@ -1,0 +1,4 @@
+import { listRunsRoute } from '../lib/http/handlers';
+import { lambdaApiHandler } from '../lib/lambda/api';
+
+export const handler = lambdaApiHandler(listRunsRoute);

@@ -1,0 +1,12 @@
+import type { FieldError } from './http/problem';
+
+/** Domain errors: the service layer throws these, the HTTP layer maps them to status codes. */
+export class ValidationError extends Error {
+  constructor(readonly errors: FieldError[]) {
+    super(errors.map((e) => `${e.path}: ${e.message}`).join('; '));
+  }
+}
+
+export class NotFoundError extends Error {}
+
+export class ConflictError extends Error {}

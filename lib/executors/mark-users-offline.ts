@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { defineExecutor } from './types';
+
+const presenceTables = ['users', 'employees'] as const;
+
+export const markUsersOffline = defineExecutor({
+  name: 'markUsersOffline',
+  description:
+    "Sets metadata.live_status to 'offline' in users and employees for online rows whose " +
+    'metadata.last_seen is older than timeout_minutes, missing or not a valid ISO timestamp. ' +
+    'Returns { users, employees }: the number of rows changed in each table.',
+  configSchema: z.strictObject({
+    timeout_minutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(1440)
+      .default(5)
+      .describe('Minutes without a heartbeat after which an online user is marked offline.'),
+  }),
+  async run({ sql, config, tenantId, signal, log }) {
+    const tenantFilter = tenantId === null ? sql`` : sql`and tenant_id = ${tenantId}`;
+    const timeout = config.timeout_minutes;
+    const counts = { users: 0, employees: 0 };
+    for (const table of presenceTables) {
+      signal.throwIfAborted();
+      // jsonpath's datetime() in silent mode yields null instead of raising on a malformed
+      // last_seen, so one bad row cannot fail the whole statement; null counts as stale.
+      const result = await sql`
+        update ${sql(table)}
+        set metadata = metadata || '{"live_status":"offline"}'::jsonb
+        where metadata->>'live_status' = 'online'
+          ${tenantFilter}
+          and not coalesce(
+            jsonb_path_match_tz(
+              metadata,
+              'strict $.last_seen.datetime() >= $cutoff.datetime()',
+              jsonb_build_object('cutoff', now() - make_interval(mins => ${timeout})),
+              silent => true
+            ),
+            false
+          )`;
+      counts[table] = result.count;
+    }
+    log.info('marked users offline', counts);
+    return counts;
+  },
+});

@@ -1,0 +1,82 @@
+import middy from '@middy/core';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
+import type { AppContext } from '../app-context';
+import type { Log } from '../logger';
+import {
+  type ApiEvent,
+  bearerAuth,
+  jsonBody,
+  normalizeHeaders,
+  problemResponses,
+  requestLog,
+  securityHeaders,
+} from './middleware';
+
+export interface ApiRequest {
+  params: Record<string, string>;
+  query: Record<string, string>;
+  /** The parsed JSON body; undefined when there was none. */
+  body: unknown;
+  requestId: string;
+  /** Milliseconds until the platform stops this invocation. */
+  remainingMs: () => number;
+}
+
+export interface ApiResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export type RouteHandler = (request: ApiRequest, app: AppContext) => Promise<ApiResponse>;
+
+export interface ApiHandlerOptions {
+  app: () => Promise<AppContext>;
+  log: Log;
+  /** Local stack only: the bearer token every route but health requires. */
+  apiToken?: string | undefined;
+  auth: boolean;
+}
+
+export type ApiGatewayHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** The one middleware stack every HTTP route runs in, on Lambda and on the local server alike. */
+export function createApiHandler(
+  route: RouteHandler,
+  options: ApiHandlerOptions,
+): ApiGatewayHandler {
+  return middy<ApiEvent, APIGatewayProxyStructuredResultV2>()
+    .use(requestLog(options.log))
+    .use(securityHeaders())
+    .use(problemResponses(options.log))
+    .use(normalizeHeaders())
+    .use(bearerAuth(options.apiToken, options.auth))
+    .use(jsonBody())
+    .handler(async (event, context) => {
+      const response = await route(
+        {
+          params: (event.pathParameters ?? {}) as Record<string, string>,
+          query: (event.queryStringParameters ?? {}) as Record<string, string>,
+          body: event.parsedBody,
+          requestId: event.requestContext.requestId,
+          remainingMs: () => context.getRemainingTimeInMillis(),
+        },
+        await options.app(),
+      );
+      return {
+        statusCode: response.status,
+        headers: {
+          ...(response.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...response.headers,
+        },
+        ...(response.body === undefined ? {} : { body: JSON.stringify(response.body) }),
+      };
+    }) as ApiGatewayHandler;
+}

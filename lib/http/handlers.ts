@@ -1,0 +1,86 @@
+import { createJob, deleteJob, getJob, listJobs, listRuns, runJobNow, updateJob } from '../jobs';
+import { createJobBody, listJobsQuery, listRunsQuery, updateJobBody } from '../job-schemas';
+import { sweep } from '../sweep';
+import type { RouteHandler } from './api-handler';
+import { openApiDocument } from './openapi';
+import { parseInput } from './parse-input';
+import { HttpProblem } from './problem';
+
+// The platform ends an invocation at its deadline; the sweep keeps this much back for replying.
+const REPLY_MARGIN_MS = 3_000;
+const HEALTH_TIMEOUT_MS = 2_000;
+
+export const health: RouteHandler = async (_request, { sql }) => {
+  try {
+    await Promise.race([
+      sql`select 1`,
+      new Promise((_, reject) =>
+        setTimeout(reject, HEALTH_TIMEOUT_MS, new Error('timeout')).unref(),
+      ),
+    ]);
+  } catch {
+    throw new HttpProblem(503, 'the database is unreachable');
+  }
+  return { status: 200, body: { status: 'ok' } };
+};
+
+export const listJobsRoute: RouteHandler = async (request, app) => ({
+  status: 200,
+  body: await listJobs(app, parseInput(listJobsQuery, request.query)),
+});
+
+export const createJobRoute: RouteHandler = async (request, app) => {
+  const { job, warnings } = await createJob(app, parseInput(createJobBody, request.body));
+  return {
+    status: 201,
+    headers: { location: `/api/cron/jobs/${job.id}` },
+    body: warnings.length > 0 ? { ...job, warnings } : job,
+  };
+};
+
+export const getJobRoute: RouteHandler = async (request, app) => ({
+  status: 200,
+  body: await getJob(app, request.params.id ?? ''),
+});
+
+export const updateJobRoute: RouteHandler = async (request, app) => {
+  const { job, warnings } = await updateJob(
+    app,
+    request.params.id ?? '',
+    parseInput(updateJobBody, request.body),
+  );
+  return { status: 200, body: warnings.length > 0 ? { ...job, warnings } : job };
+};
+
+export const deleteJobRoute: RouteHandler = async (request, app) => {
+  await deleteJob(app, request.params.id ?? '');
+  return { status: 204 };
+};
+
+export const runJobNowRoute: RouteHandler = async (request, app) => ({
+  status: 200,
+  body: await runJobNow(app, request.params.id ?? ''),
+});
+
+export const listRunsRoute: RouteHandler = async (request, app) => {
+  const { limit } = parseInput(listRunsQuery, request.query);
+  return { status: 200, body: { runs: await listRuns(app, request.params.id ?? '', limit) } };
+};
+
+export const runSweepRoute: RouteHandler = async (request, app) => ({
+  status: 200,
+  body: await sweep(app, {
+    concurrency: app.settings.sweepConcurrency,
+    deadline: new Date(Date.now() + request.remainingMs() - REPLY_MARGIN_MS),
+  }),
+});
+
+export const listExecutorsRoute: RouteHandler = async (_request, { registry }) => ({
+  status: 200,
+  body: { executors: registry.describe() },
+});
+
+export const openApiRoute: RouteHandler = async (_request, { registry }) => ({
+  status: 200,
+  body: openApiDocument(registry),
+});

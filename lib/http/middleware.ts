@@ -1,0 +1,145 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import type { Log } from '../logger';
+import { HttpProblem, problemDocument } from './problem';
+
+/** The API Gateway v2 event once `jsonBody` has parsed its body. */
+export type ApiEvent = APIGatewayProxyEventV2 & { parsedBody?: unknown };
+type Middleware = MiddlewareObj<ApiEvent, APIGatewayProxyStructuredResultV2>;
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Lower-cases header names, as HTTP says they are case-insensitive and API Gateway may not. */
+export const normalizeHeaders = (): Middleware => ({
+  before: ({ event }) => {
+    event.headers = Object.fromEntries(
+      Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
+    );
+  },
+});
+
+/** Only health is open; everything else needs `Authorization: Bearer <token>` when a token is configured. */
+export const bearerAuth = (token: string | undefined, required: boolean): Middleware => ({
+  before: ({ event }) => {
+    if (!token || !required) return;
+    const header = event.headers.authorization;
+    if (!header) {
+      throw new HttpProblem(
+        401,
+        'this route needs an Authorization: Bearer <token> header',
+        undefined,
+        {
+          'www-authenticate': 'Bearer',
+        },
+      );
+    }
+    const [scheme, presented] = header.split(' ', 2);
+    if (scheme?.toLowerCase() !== 'bearer' || !presented || !constantTimeEqual(presented, token)) {
+      throw new HttpProblem(403, 'the bearer token is not valid');
+    }
+  },
+});
+
+/**
+ * Parses a JSON body into `event.parsedBody`. A body that is too large gets 413, one declared as
+ * anything but JSON 415, malformed JSON 400.
+ */
+export const jsonBody = (): Middleware => ({
+  before: ({ event }) => {
+    const text = event.body === undefined || event.body === '' ? undefined : decodeBody(event);
+    if (text === undefined) return;
+    if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
+      throw new HttpProblem(413, `the body is larger than ${MAX_BODY_BYTES} bytes`);
+    }
+    const type = (event.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(type)) {
+      throw new HttpProblem(415, 'send the body as application/json');
+    }
+    try {
+      event.parsedBody = JSON.parse(text);
+    } catch {
+      throw new HttpProblem(400, 'the body is not valid JSON');
+    }
+  },
+});
+
+function decodeBody(event: APIGatewayProxyEventV2): string {
+  return event.isBase64Encoded ? Buffer.from(event.body!, 'base64').toString('utf8') : event.body!;
+}
+
+/**
+ * Turns any error into an application/problem+json response. Domain errors map to their status;
+ * anything unexpected becomes a 500 whose detail says nothing about the cause, which is logged
+ * with the request id instead.
+ */
+export const problemResponses = (log: Log): Middleware => ({
+  onError: (request) => {
+    const requestId = request.event.requestContext?.requestId;
+    const problem = toProblem(request.error);
+    if (problem.status >= 500) {
+      log.error('request failed', {
+        request_id: requestId,
+        error: request.error instanceof Error ? request.error.message : String(request.error),
+        code: (request.error as { code?: unknown } | null)?.code,
+      });
+    }
+    request.response = {
+      statusCode: problem.status,
+      headers: { 'content-type': 'application/problem+json', ...problem.headers },
+      body: JSON.stringify(problemDocument(problem, requestId)),
+    };
+  },
+});
+
+function toProblem(error: unknown): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  if (error instanceof ValidationError) return new HttpProblem(400, error.message, error.errors);
+  if (error instanceof NotFoundError) return new HttpProblem(404, error.message);
+  if (error instanceof ConflictError) return new HttpProblem(409, error.message);
+  return new HttpProblem(500, 'the request could not be completed; it has been logged');
+}
+
+const SECURITY_HEADERS = {
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+};
+
+export const securityHeaders = (): Middleware => {
+  const add = ({ response }: { response: APIGatewayProxyStructuredResultV2 | null }) => {
+    if (response) response.headers = { ...SECURITY_HEADERS, ...response.headers };
+  };
+  return { after: add, onError: add };
+};
+
+/** One structured line per request, success or failure. */
+export const requestLog = (log: Log): Middleware => {
+  const write = (request: Parameters<NonNullable<Middleware['after']>>[0]) => {
+    const { event, response } = request;
+    const { started = performance.now() } = request.internal as { started?: number };
+    log.info('request', {
+      request_id: event.requestContext?.requestId,
+      method: event.requestContext?.http?.method,
+      path: event.rawPath,
+      status: response?.statusCode,
+      duration_ms: Math.round(performance.now() - started),
+    });
+  };
+  return {
+    before: (request) => {
+      (request.internal as { started?: number }).started = performance.now();
+    },
+    after: write,
+    onError: write,
+  };
+};
+
+function constantTimeEqual(a: string, b: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(a), digest(b));
+}

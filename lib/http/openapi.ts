@@ -1,0 +1,200 @@
+import { z } from 'zod';
+import type { ExecutorRegistry } from '../executors/registry';
+import {
+  createJobBody,
+  jobSchema,
+  listJobsQuery,
+  listRunsQuery,
+  problemSchema,
+  runSchema,
+  sweepSummarySchema,
+  updateJobBody,
+} from '../job-schemas';
+import { routeTable } from './route-table';
+
+const schema = (type: z.ZodType, io: 'input' | 'output' = 'output') =>
+  z.toJSONSchema(type, { io, unrepresentable: 'any' });
+
+const json = (ref: string) => ({
+  'application/json': { schema: { $ref: `#/components/schemas/${ref}` } },
+});
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+});
+const ok = (description: string, ref: string) => ({ description, content: json(ref) });
+
+function queryParameters(type: z.ZodObject) {
+  const properties = (schema(type, 'input') as { properties: Record<string, object> }).properties;
+  return Object.entries(properties).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: false,
+    schema: property,
+  }));
+}
+
+const idParameter = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', format: 'uuid' },
+};
+const errors = {
+  '400': problem('Invalid input; `errors` names each field'),
+  '401': problem('Missing bearer token (local stack with CRON_API_TOKEN)'),
+  '403': problem('Not authorized'),
+};
+
+function operations(): Record<string, object> {
+  return {
+    health: {
+      summary: 'Liveness and database reachability',
+      security: [],
+      responses: {
+        '200': {
+          description: 'Up',
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: { status: { const: 'ok' } },
+                required: ['status'],
+              },
+            },
+          },
+        },
+        '503': problem('The database is unreachable'),
+      },
+    },
+    openapi: {
+      summary: 'This document',
+      responses: {
+        '200': {
+          description: 'OpenAPI 3.1 document',
+          content: { 'application/json': { schema: { type: 'object' } } },
+        },
+      },
+    },
+    'list-jobs': {
+      summary: 'List jobs, oldest first, with keyset paging',
+      parameters: queryParameters(listJobsQuery),
+      responses: { '200': ok('A page of jobs', 'JobPage'), ...errors },
+    },
+    'create-job': {
+      summary: 'Create a job',
+      requestBody: { required: true, content: json('CreateJob') },
+      responses: {
+        '201': { ...ok('Created', 'Job'), headers: { Location: { schema: { type: 'string' } } } },
+        ...errors,
+        '409': problem('Name taken in this tenant'),
+        '413': problem('Body over 64 KiB'),
+        '415': problem('Body is not JSON'),
+      },
+    },
+    'get-job': {
+      summary: 'One job',
+      parameters: [idParameter],
+      responses: { '200': ok('The job', 'Job'), ...errors, '404': problem('No such job') },
+    },
+    'update-job': {
+      summary: 'Change some of a job’s writable fields',
+      parameters: [idParameter],
+      requestBody: { required: true, content: json('UpdateJob') },
+      responses: {
+        '200': ok('The updated job', 'Job'),
+        ...errors,
+        '404': problem('No such job'),
+        '409': problem('Name taken in this tenant'),
+        '413': problem('Body over 64 KiB'),
+        '415': problem('Body is not JSON'),
+      },
+    },
+    'delete-job': {
+      summary: 'Delete a job and its run history',
+      parameters: [idParameter],
+      responses: { '204': { description: 'Deleted' }, ...errors, '404': problem('No such job') },
+    },
+    'run-job-now': {
+      summary: 'Run a job now, whatever its next_run; next_run does not move',
+      parameters: [idParameter],
+      responses: {
+        '200': ok('The finished run', 'Run'),
+        ...errors,
+        '404': problem('No such job'),
+        '409': problem('A run of this job is in progress'),
+      },
+    },
+    'list-runs': {
+      summary: 'Run history of a job, newest first',
+      parameters: [idParameter, ...queryParameters(listRunsQuery)],
+      responses: { '200': ok('Runs', 'RunList'), ...errors, '404': problem('No such job') },
+    },
+    'run-sweep': {
+      summary: 'Run every due job now, exactly as the scheduled sweep does',
+      responses: { '200': ok('Sweep summary', 'SweepSummary'), ...errors },
+    },
+    'list-executors': {
+      summary: 'Registered executors and the JSON Schema of their config',
+      responses: { '200': ok('Executors', 'ExecutorList'), ...errors },
+    },
+  };
+}
+
+let cached: object | undefined;
+
+/** OpenAPI 3.1, generated from the route table and the same zod schemas the handlers validate with. */
+export function openApiDocument(registry: ExecutorRegistry): object {
+  if (cached) return cached;
+  const paths: Record<string, Record<string, object>> = {};
+  const described = operations();
+  for (const route of routeTable) {
+    paths[route.path] ??= {};
+    paths[route.path]![route.method.toLowerCase()] = {
+      operationId: route.name,
+      ...described[route.name],
+    };
+  }
+  cached = {
+    openapi: '3.1.0',
+    info: {
+      title: 'CRM cron jobs API',
+      version: '1.0.0',
+      description: `Scheduled background jobs. Executors: ${registry.names().join(', ')}.`,
+    },
+    servers: [{ url: '/' }],
+    security: [{ bearer: [] }],
+    paths,
+    components: {
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'Local stack with CRON_API_TOKEN; in AWS, IAM (SigV4) or JWT per stack',
+        },
+      },
+      schemas: {
+        CreateJob: schema(createJobBody, 'input'),
+        UpdateJob: schema(updateJobBody, 'input'),
+        Job: schema(jobSchema),
+        JobPage: schema(z.object({ jobs: z.array(jobSchema), next_cursor: z.string().nullable() })),
+        Run: schema(runSchema),
+        RunList: schema(z.object({ runs: z.array(runSchema) })),
+        SweepSummary: schema(sweepSummarySchema),
+        ExecutorList: schema(
+          z.object({
+            executors: z.array(
+              z.object({
+                name: z.string(),
+                description: z.string(),
+                config_schema: z.record(z.string(), z.unknown()),
+              }),
+            ),
+          }),
+        ),
+        Problem: schema(problemSchema),
+      },
+    },
+  };
+  return cached;
+}

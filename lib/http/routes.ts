@@ -1,0 +1,22 @@
+import type { RouteHandler } from './api-handler';
+import * as handlers from './handlers';
+import { routeTable } from './route-table';
+
+/** The handler of each route-table entry, by name; `functions/<name>.ts` exports the same one. */
+export const routeHandlers: Record<string, RouteHandler> = {
+  health: handlers.health,
+  openapi: handlers.openApiRoute,
+  'list-jobs': handlers.listJobsRoute,
+  'create-job': handlers.createJobRoute,
+  'get-job': handlers.getJobRoute,
+  'update-job': handlers.updateJobRoute,
+  'delete-job': handlers.deleteJobRoute,
+  'run-job-now': handlers.runJobNowRoute,
+  'list-runs': handlers.listRunsRoute,
+  'run-sweep': handlers.runSweepRoute,
+  'list-executors': handlers.listExecutorsRoute,
+};
+
+for (const route of routeTable) {
+  if (!routeHandlers[route.name]) throw new Error(`route ${route.name} has no handler`);
+}

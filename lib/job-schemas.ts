@@ -1,0 +1,123 @@
+import { z } from 'zod';
+
+/**
+ * The API's request and response shapes. Handlers validate with these and the OpenAPI document
+ * is generated from them, so the two cannot disagree.
+ */
+export const jobName = z.string().min(1).max(200);
+export const tenantId = z.string().min(1).max(100);
+
+const writableJobFields = {
+  name: jobName,
+  schedule: z
+    .string()
+    .min(1)
+    .max(200)
+    .describe(
+      'every_minute, every_N_minutes, hourly, every_N_hours, daily, weekly, monthly, cron:<expr> or at:<local date-time>',
+    ),
+  function_name: z.string().min(1).max(100).describe('A name from GET /api/cron/executors'),
+  timezone: z.string().min(1).max(64).describe('IANA time zone'),
+  is_active: z.boolean(),
+  metadata: z
+    .record(z.string(), z.unknown())
+    .describe("The executor's configuration; engine-owned keys are ignored"),
+  tenant_id: tenantId.nullable(),
+  timeout_seconds: z.number().int().min(1).max(840),
+  precise: z.boolean(),
+};
+
+export const createJobBody = z.strictObject({
+  name: writableJobFields.name,
+  schedule: writableJobFields.schedule,
+  function_name: writableJobFields.function_name,
+  timezone: writableJobFields.timezone.optional(),
+  is_active: writableJobFields.is_active.optional(),
+  metadata: writableJobFields.metadata.optional(),
+  tenant_id: writableJobFields.tenant_id.optional(),
+  timeout_seconds: writableJobFields.timeout_seconds.optional(),
+  precise: writableJobFields.precise.optional(),
+});
+export type CreateJobBody = z.infer<typeof createJobBody>;
+
+export const updateJobBody = createJobBody.partial();
+export type UpdateJobBody = z.infer<typeof updateJobBody>;
+
+const booleanText = z.enum(['true', 'false']).transform((value) => value === 'true');
+const limit = (fallback: number) => z.coerce.number().int().min(1).max(200).default(fallback);
+
+export const listJobsQuery = z.strictObject({
+  is_active: booleanText.optional(),
+  tenant_id: tenantId.optional(),
+  function_name: z.string().min(1).max(100).optional(),
+  limit: limit(50),
+  cursor: z.string().min(1).max(200).optional(),
+});
+export type ListJobsQuery = z.infer<typeof listJobsQuery>;
+
+export const listRunsQuery = z.strictObject({ limit: limit(50) });
+
+const timestamp = z.iso.datetime();
+
+export const jobSchema = z.object({
+  id: z.uuid(),
+  tenant_id: z.string().nullable(),
+  name: z.string(),
+  schedule: z.string(),
+  timezone: z.string(),
+  function_name: z.string(),
+  is_active: z.boolean(),
+  metadata: z.record(z.string(), z.unknown()),
+  timeout_seconds: z.number().int(),
+  precise: z.boolean(),
+  last_run: timestamp.nullable(),
+  next_run: timestamp.nullable(),
+  created_at: timestamp,
+  updated_at: timestamp,
+  warnings: z.array(z.string()).optional(),
+});
+
+export const runSchema = z.object({
+  id: z.uuid(),
+  job_id: z.uuid(),
+  scheduled_for: timestamp.nullable(),
+  trigger: z.enum(['schedule', 'manual']),
+  status: z.enum(['running', 'success', 'error', 'timeout', 'skipped', 'lost']),
+  attempt: z.number().int(),
+  started_at: timestamp,
+  finished_at: timestamp.nullable(),
+  duration_ms: z.number().int().nullable(),
+  result: z.unknown(),
+  error: z.string().nullable(),
+});
+
+export const sweepSummarySchema = z.object({
+  executed: z.number().int(),
+  succeeded: z.number().int(),
+  failed: z.number().int(),
+  skipped: z.number().int(),
+  timed_out: z.number().int(),
+  lost: z.number().int(),
+  deferred: z.number().int(),
+  duration_ms: z.number().int(),
+  max_lag_ms: z.number().int(),
+  results: z.array(
+    z.object({
+      job_id: z.uuid(),
+      name: z.string(),
+      status: z.enum(['success', 'error', 'timeout', 'skipped']),
+      duration_ms: z.number().int(),
+      result: z.unknown().optional(),
+      error: z.string().optional(),
+    }),
+  ),
+});
+
+export const problemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  instance: z.string().optional(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});

@@ -1,0 +1,313 @@
+import type { AppContext } from './app-context';
+import { isUniqueViolation, jsonb } from './db';
+import { engineMetadata, executorConfig, initialEngineMetadata } from './engine-metadata';
+import { ConflictError, NotFoundError, ValidationError } from './errors';
+import { executeJob } from './execute';
+import type { FieldError } from './http/problem';
+import type { CreateJobBody, ListJobsQuery, UpdateJobBody } from './job-schemas';
+import { RunRecorder, defaultRecorderOptions } from './run-recorder';
+import { isValidTimeZone, nextSlot, parseSchedule, shortestIntervalSeconds } from './schedule';
+
+export interface JobRow {
+  id: string;
+  tenant_id: string | null;
+  name: string;
+  schedule: string;
+  timezone: string;
+  function_name: string;
+  is_active: boolean;
+  metadata: Record<string, unknown>;
+  timeout_seconds: number;
+  precise: boolean;
+  last_run: Date | null;
+  next_run: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface RunRow {
+  id: string;
+  job_id: string;
+  scheduled_for: Date | null;
+  trigger: 'schedule' | 'manual';
+  status: string;
+  attempt: number;
+  started_at: Date;
+  finished_at: Date | null;
+  duration_ms: number | null;
+  result: unknown;
+  error: string | null;
+}
+
+type JobFields = Required<Omit<CreateJobBody, 'metadata'>> & { metadata: Record<string, unknown> };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const RUN_COLUMNS = [
+  'id',
+  'job_id',
+  'scheduled_for',
+  'trigger',
+  'status',
+  'attempt',
+  'started_at',
+  'finished_at',
+  'duration_ms',
+  'result',
+  'error',
+];
+
+export async function getJob(ctx: AppContext, id: string): Promise<JobRow> {
+  const [job] = UUID.test(id)
+    ? await ctx.sql<JobRow[]>`select * from cron_job where id = ${id}`
+    : [];
+  if (!job) throw new NotFoundError(`no job with id ${JSON.stringify(id)}`);
+  return job;
+}
+
+export async function listJobs(
+  ctx: AppContext,
+  query: ListJobsQuery,
+): Promise<{ jobs: JobRow[]; next_cursor: string | null }> {
+  const { sql } = ctx;
+  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+  const rows = await sql<(JobRow & { cursor_us: string })[]>`
+    select *, (extract(epoch from created_at) * 1000000)::bigint::text as cursor_us
+    from cron_job
+    where true
+      ${query.is_active === undefined ? sql`` : sql`and is_active = ${query.is_active}`}
+      ${query.tenant_id === undefined ? sql`` : sql`and tenant_id = ${query.tenant_id}`}
+      ${query.function_name === undefined ? sql`` : sql`and function_name = ${query.function_name}`}
+      ${
+        after === undefined
+          ? sql``
+          : sql`and (created_at, id) > (timestamptz 'epoch' + ${after.us}::bigint * interval '1 microsecond', ${after.id}::uuid)`
+      }
+    order by created_at, id
+    limit ${query.limit + 1}`;
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    jobs: page.map(({ cursor_us: _, ...job }) => job),
+    next_cursor: rows.length > query.limit && last ? encodeCursor(last.cursor_us, last.id) : null,
+  };
+}
+
+export async function createJob(
+  ctx: AppContext,
+  body: CreateJobBody,
+  now = new Date(),
+): Promise<{ job: JobRow; warnings: string[] }> {
+  const fields: JobFields = {
+    name: body.name,
+    schedule: body.schedule,
+    function_name: body.function_name,
+    timezone: body.timezone ?? 'UTC',
+    is_active: body.is_active ?? true,
+    metadata: body.metadata ?? {},
+    tenant_id: body.tenant_id ?? null,
+    timeout_seconds: body.timeout_seconds ?? 60,
+    precise: body.precise ?? false,
+  };
+  const checked = validateJob(ctx, fields, now);
+  const row = {
+    ...fields,
+    metadata: jsonb(ctx.sql, { ...checked.config, ...initialEngineMetadata }),
+    next_run: checked.nextRun,
+  };
+  const [job] = await nameTaken(
+    fields,
+    () => ctx.sql<JobRow[]>`insert into cron_job ${ctx.sql(row)} returning *`,
+  );
+  return { job: job!, warnings: checked.warnings };
+}
+
+export async function updateJob(
+  ctx: AppContext,
+  id: string,
+  body: UpdateJobBody,
+  now = new Date(),
+): Promise<{ job: JobRow; warnings: string[] }> {
+  if (!UUID.test(id)) throw new NotFoundError(`no job with id ${JSON.stringify(id)}`);
+  return ctx.sql.begin(async (tx) => {
+    const [current] = await tx<JobRow[]>`select * from cron_job where id = ${id} for update`;
+    if (!current) throw new NotFoundError(`no job with id ${JSON.stringify(id)}`);
+    const fields: JobFields = {
+      name: body.name ?? current.name,
+      schedule: body.schedule ?? current.schedule,
+      function_name: body.function_name ?? current.function_name,
+      timezone: body.timezone ?? current.timezone,
+      is_active: body.is_active ?? current.is_active,
+      metadata: body.metadata ?? executorConfig(current.metadata),
+      tenant_id: body.tenant_id === undefined ? current.tenant_id : body.tenant_id,
+      timeout_seconds: body.timeout_seconds ?? current.timeout_seconds,
+      precise: body.precise ?? current.precise,
+    };
+    const checked = validateJob(ctx, fields, now);
+    const timingChanged =
+      fields.schedule !== current.schedule ||
+      fields.timezone !== current.timezone ||
+      fields.is_active !== current.is_active;
+    const row = {
+      ...fields,
+      metadata: jsonb(tx, { ...checked.config, ...engineMetadata(current.metadata) }),
+      next_run: timingChanged ? checked.nextRun : current.next_run,
+      updated_at: now,
+    };
+    const [job] = await nameTaken(
+      fields,
+      () => tx<JobRow[]>`update cron_job set ${tx(row)} where id = ${id} returning *`,
+    );
+    return { job: job!, warnings: checked.warnings };
+  });
+}
+
+export async function deleteJob(ctx: AppContext, id: string): Promise<void> {
+  const deleted = UUID.test(id)
+    ? await ctx.sql`delete from cron_job where id = ${id} returning id`
+    : [];
+  if (deleted.length === 0) throw new NotFoundError(`no job with id ${JSON.stringify(id)}`);
+}
+
+export async function listRuns(ctx: AppContext, id: string, limit: number): Promise<RunRow[]> {
+  await getJob(ctx, id);
+  return ctx.sql<RunRow[]>`
+    select ${ctx.sql(RUN_COLUMNS)} from cron_job_run where job_id = ${id}
+    order by started_at desc, id desc
+    limit ${limit}`;
+}
+
+/**
+ * Runs a job now through the engine's own path and returns the finished run. It neither reads
+ * nor moves `next_run`. The one-running-run-per-job index makes a second concurrent run
+ * impossible, whether it comes from here or from a sweep.
+ */
+export async function runJobNow(ctx: AppContext, id: string): Promise<RunRow> {
+  if (!UUID.test(id)) throw new NotFoundError(`no job with id ${JSON.stringify(id)}`);
+  const { sql } = ctx;
+  const deadline = new Date(Date.now() + defaultRecorderOptions.leaseSeconds * 1000);
+  const { job, runId } = await sql.begin(async (tx) => {
+    const [job] = await tx<JobRow[]>`select * from cron_job where id = ${id} for update`;
+    if (!job) throw new NotFoundError(`no job with id ${JSON.stringify(id)}`);
+    const busy = new ConflictError(
+      `a run of job ${id} is in progress; try again when it has finished`,
+    );
+    const [run] = await tx<{ id: string }[]>`
+      insert into cron_job_run (job_id, trigger, status, deadline)
+      select ${id}, 'manual', 'running', ${deadline}
+      where not exists (select from cron_job_run where job_id = ${id} and status = 'running')
+      returning id`.catch((error: unknown) => {
+      throw isUniqueViolation(error, 'cron_job_run_one_running') ? busy : error;
+    });
+    if (!run) throw busy;
+    return { job, runId: run.id };
+  });
+  const recorder = new RunRecorder(sql, ctx.log);
+  recorder.track([runId]);
+  try {
+    recorder.record(runId, await executeJob(job, ctx));
+  } finally {
+    await recorder.close();
+  }
+  const [run] = await sql<
+    RunRow[]
+  >`select ${sql(RUN_COLUMNS)} from cron_job_run where id = ${runId}`;
+  return run!;
+}
+
+function validateJob(
+  ctx: AppContext,
+  fields: JobFields,
+  now: Date,
+): { config: Record<string, unknown>; nextRun: Date | null; warnings: string[] } {
+  const errors: FieldError[] = [];
+  const warnings: string[] = [];
+  let config: Record<string, unknown> = {};
+  let nextRun: Date | null = null;
+
+  const zoneValid = isValidTimeZone(fields.timezone);
+  if (!zoneValid) {
+    errors.push({
+      path: 'timezone',
+      message: `unknown time zone ${JSON.stringify(fields.timezone)}: use an IANA name such as UTC or Europe/Berlin`,
+    });
+  }
+  let scheduleValid = true;
+  try {
+    parseSchedule(fields.schedule);
+  } catch (error) {
+    scheduleValid = false;
+    errors.push({ path: 'schedule', message: (error as Error).message });
+  }
+  if (zoneValid && scheduleValid) {
+    nextRun = nextSlot(fields.schedule, fields.timezone, now);
+    if (nextRun === null && fields.is_active) {
+      errors.push({
+        path: 'schedule',
+        message: `${fields.schedule} is in the past in ${fields.timezone}; it would never run`,
+      });
+    }
+    const interval = shortestIntervalSeconds(fields.schedule, fields.timezone, now);
+    if (
+      fields.is_active &&
+      !fields.precise &&
+      interval !== null &&
+      interval < ctx.settings.sweepIntervalSeconds
+    ) {
+      warnings.push(
+        `schedule fires every ${interval} s but the sweep runs every ${ctx.settings.sweepIntervalSeconds} s: ` +
+          'the job runs at most once per sweep, up to one interval late, and slots in between are not replayed',
+      );
+    }
+  }
+  if (!fields.is_active) nextRun = null;
+
+  const executor = ctx.registry.get(fields.function_name);
+  if (!executor) {
+    errors.push({
+      path: 'function_name',
+      message: `unknown executor ${JSON.stringify(fields.function_name)}: registered executors are ${ctx.registry.names().join(', ')}`,
+    });
+  } else {
+    const parsed = executor.configSchema.safeParse(executorConfig(fields.metadata));
+    if (parsed.success) config = parsed.data as Record<string, unknown>;
+    else {
+      for (const issue of parsed.error.issues) {
+        errors.push({
+          path: ['metadata', ...issue.path.map(String)].join('.'),
+          message: issue.message,
+        });
+      }
+    }
+  }
+  if (errors.length > 0) throw new ValidationError(errors);
+  return { config, nextRun, warnings };
+}
+
+async function nameTaken<T>(fields: JobFields, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (isUniqueViolation(error, 'cron_job_name_unique')) {
+      const scope =
+        fields.tenant_id === null
+          ? 'among global jobs'
+          : `in tenant ${JSON.stringify(fields.tenant_id)}`;
+      throw new ConflictError(`a job named ${JSON.stringify(fields.name)} already exists ${scope}`);
+    }
+    throw error;
+  }
+}
+
+function encodeCursor(createdMicros: string, id: string): string {
+  return Buffer.from(`${createdMicros}.${id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { us: string; id: string } {
+  const match = /^(\d{1,17})\.([0-9a-f-]{36})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!match || !UUID.test(match[2]!)) {
+    throw new ValidationError([
+      { path: 'cursor', message: 'not a cursor this API returned: pass next_cursor unchanged' },
+    ]);
+  }
+  return { us: match[1]!, id: match[2]! };
+}

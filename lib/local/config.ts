@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { logLevels } from '../logger';
+
+const integer = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min).max(max))
+    .optional()
+    .transform((value) => value ?? fallback);
+
+const localEnvironment = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string')
+    .optional(),
+  PORT: integer(0, 65535, 3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  TICK_INTERVAL_SECONDS: integer(0, 86_400, 300),
+  CRON_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(logLevels).default('info'),
+});
+
+export type LocalConfig = {
+  databaseUrl: string | undefined;
+  port: number;
+  host: string;
+  tickIntervalSeconds: number;
+  apiToken: string | undefined;
+  logLevel: (typeof logLevels)[number];
+};
+
+/** Reads the local stack's environment (contract section 2) once; throws naming each bad variable. */
+export function parseLocalConfig(env: NodeJS.ProcessEnv): LocalConfig {
+  const blankless = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = localEnvironment.safeParse(blankless);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
+    throw new Error(`invalid environment: ${problems.join('; ')}`);
+  }
+  const value = parsed.data;
+  return {
+    databaseUrl: value.DATABASE_URL,
+    port: value.PORT,
+    host: value.HOST,
+    tickIntervalSeconds: value.TICK_INTERVAL_SECONDS,
+    apiToken: value.CRON_API_TOKEN,
+    logLevel: value.LOG_LEVEL,
+  };
+}
+
+/** The connection string with its password hidden, for printing. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres://(unparseable)';
+  }
+}

@@ -1,0 +1,218 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { AppContext } from '../app-context';
+import { HttpProblem } from '../http/problem';
+import { createApiHandler, type ApiGatewayHandler } from '../http/api-handler';
+import { MAX_BODY_BYTES } from '../http/middleware';
+import { routeTable, type RouteDefinition } from '../http/route-table';
+import { routeHandlers } from '../http/routes';
+import type { Log } from '../logger';
+
+export interface LocalServerOptions {
+  app: AppContext;
+  log: Log;
+  host: string;
+  port: number;
+  apiToken?: string | undefined;
+}
+
+export interface LocalServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+// A local request may take as long as the longest Lambda invocation.
+const LOCAL_INVOCATION_MS = 900_000;
+
+interface CompiledRoute {
+  definition: RouteDefinition;
+  pattern: RegExp;
+  handler: ApiGatewayHandler;
+}
+
+/**
+ * Serves the route table over plain HTTP by turning each request into the API Gateway HTTP API
+ * (payload v2) event AWS would send, running the same middleware stack and handler, and writing
+ * the result back. What works here works behind API Gateway.
+ */
+export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
+  const app = async () => options.app;
+  const routes: CompiledRoute[] = routeTable.map((definition) => ({
+    definition,
+    pattern: new RegExp(`^${definition.path.replace(/\{(\w+)\}/g, '(?<$1>[^/]+)')}$`),
+    handler: createApiHandler(routeHandlers[definition.name]!, {
+      app,
+      log: options.log,
+      apiToken: options.apiToken,
+      auth: definition.auth,
+    }),
+  }));
+  const fallback = (status: 404 | 405, detail: string) =>
+    createApiHandler(
+      async () => {
+        throw new HttpProblem(status, detail);
+      },
+      { app, log: options.log, auth: false },
+    );
+  const notFound = fallback(404, 'no such route: see /api/cron/openapi.json');
+  const notAllowed = fallback(405, 'this route does not accept that method');
+
+  const server: Server = createServer(async (request, response) => {
+    try {
+      const url = new URL(request.url ?? '/', 'http://local');
+      const method = (request.method ?? 'GET').toUpperCase();
+      let handler = notFound;
+      let routeKey = '$default';
+      let pathParameters: Record<string, string> | undefined;
+      for (const route of routes) {
+        const match = route.pattern.exec(url.pathname);
+        if (!match) continue;
+        handler = notAllowed;
+        if (route.definition.method !== method) continue;
+        const params = decodeParams(match.groups);
+        if (!params) {
+          handler = notFound;
+          break;
+        }
+        handler = route.handler;
+        routeKey = `${method} ${route.definition.path}`;
+        pathParameters = params;
+        break;
+      }
+      const body = await readCappedBody(request);
+      const event = toApiGatewayEvent(request, url, method, routeKey, pathParameters, body);
+      const result = await handler(event, lambdaContext(event.requestContext.requestId));
+      response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
+      response.end(
+        result.body === undefined
+          ? undefined
+          : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8'),
+      );
+    } catch (error) {
+      options.log.error('local server could not answer a request', {
+        error: (error as Error).message,
+      });
+      if (!response.headersSent)
+        response.writeHead(500, { 'content-type': 'application/problem+json' });
+      response.end(
+        JSON.stringify({
+          type: 'about:blank',
+          title: 'Internal Server Error',
+          status: 500,
+          detail: 'the request could not be completed; it has been logged',
+        }),
+      );
+    }
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+function decodeParams(
+  groups: Record<string, string> | undefined,
+): Record<string, string> | undefined {
+  try {
+    return Object.fromEntries(
+      Object.entries(groups ?? {}).map(([name, value]) => [name, decodeURIComponent(value)]),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads at most one byte past the limit: enough for the middleware to answer 413, no more. */
+async function readCappedBody(request: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    if (size > MAX_BODY_BYTES) continue;
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  if (size === 0) return undefined;
+  return Buffer.concat(chunks)
+    .subarray(0, MAX_BODY_BYTES + 1)
+    .toString('utf8');
+}
+
+function toApiGatewayEvent(
+  request: IncomingMessage,
+  url: URL,
+  method: string,
+  routeKey: string,
+  pathParameters: Record<string, string> | undefined,
+  body: string | undefined,
+): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  // API Gateway joins repeated query parameters with commas.
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) {
+    query[name] = name in query ? `${query[name]},${value}` : value;
+  }
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    ...(pathParameters ? { pathParameters } : {}),
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'local',
+      http: {
+        method,
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey,
+      stage: '$default',
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(body === undefined ? {} : { body }),
+    isBase64Encoded: false,
+  };
+}
+
+function lambdaContext(requestId: string): Context {
+  const deadline = Date.now() + LOCAL_INVOCATION_MS;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'local',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:local',
+    memoryLimitInMB: '512',
+    awsRequestId: requestId,
+    logGroupName: 'local',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}

@@ -1,0 +1,333 @@
+/**
+ * Schedules (contract section 5): parsing, validation and the slots a schedule fires at.
+ *
+ * Daylight-saving policy. Slots are wall-clock times in the job's time zone, and a slot never
+ * fires twice:
+ * - Fall back (a wall-clock hour repeats): a repeated wall-clock time fires once, at its first
+ *   occurrence. Hourly in America/New_York on 2026-11-01 fires 01:00 EDT, then 02:00 EST, and not
+ *   01:00 EST; `cron:30 1 * * *` fires once that day, at 01:30 EDT.
+ * - Spring forward (a wall-clock hour does not exist): a slot inside the gap fires at the first
+ *   instant after the gap, the moment the clocks jump (03:00 EDT in New York), and slots that land
+ *   on the same instant fire once. On 2026-03-08 in New York `cron:30 2 * * *` fires at 03:00 EDT
+ *   and hourly fires 01:00 EST, then 03:00 EDT.
+ * `at:` date-times are resolved by the same two rules. Successive slots are strictly increasing.
+ *
+ * Schedule text is taken verbatim: surrounding whitespace is rejected, not trimmed, so the text
+ * stored is the text that was validated.
+ */
+import { CronExpressionParser, type CronExpression } from 'cron-parser';
+
+export class ScheduleError extends Error {
+  override name = 'ScheduleError';
+}
+
+export type Schedule =
+  | { kind: 'recurring'; text: string; cron: string }
+  | { kind: 'once'; text: string; localDateTime: string };
+
+const MAX_LENGTH = 200;
+const MINUTE_STEPS = ['2', '3', '4', '5', '6', '10', '12', '15', '20', '30'];
+const HOUR_STEPS = ['2', '3', '4', '6', '8', '12'];
+const ALIASES: Record<string, string> = {
+  every_minute: '* * * * *',
+  hourly: '0 * * * *',
+  daily: '0 0 * * *',
+  weekly: '0 0 * * 0',
+  monthly: '0 0 1 * *',
+};
+const FORMS =
+  `every_minute, every_N_minutes (N: ${MINUTE_STEPS.join(', ')}), hourly, ` +
+  `every_N_hours (N: ${HOUR_STEPS.join(', ')}), daily, weekly, monthly, ` +
+  'cron:<5 or 6 field expression> or at:<YYYY-MM-DDTHH:mm[:ss]>';
+const FIELD_NAMES = ['second', 'minute', 'hour', 'day-of-month', 'month', 'day-of-week'];
+
+export function parseSchedule(text: string): Schedule {
+  if (typeof text !== 'string' || text === '') {
+    throw new ScheduleError(`schedule is empty: use ${FORMS}`);
+  }
+  if (text.length > MAX_LENGTH) {
+    throw new ScheduleError(
+      `schedule is ${text.length} characters long; at most ${MAX_LENGTH} are allowed`,
+    );
+  }
+  if (text.trim() !== text) {
+    throw new ScheduleError(
+      `schedule ${JSON.stringify(text)} has surrounding whitespace; remove it`,
+    );
+  }
+  const alias = ALIASES[text];
+  if (alias) return { kind: 'recurring', text, cron: alias };
+  const step = /^every_(\d+)_(minutes|hours)$/.exec(text);
+  if (step) {
+    const [, n = '', unit] = step;
+    const allowed = unit === 'minutes' ? MINUTE_STEPS : HOUR_STEPS;
+    if (!allowed.includes(n)) {
+      throw new ScheduleError(
+        `schedule "${text}": N in every_N_${unit} must be one of ${allowed.join(', ')} ` +
+          `(an interval that divides the ${unit === 'minutes' ? 'hour' : 'day'} evenly); ` +
+          'for anything else use cron:<expression>',
+      );
+    }
+    const cron = unit === 'minutes' ? `*/${n} * * * *` : `0 */${n} * * *`;
+    return { kind: 'recurring', text, cron };
+  }
+  if (text.startsWith('cron:')) {
+    return { kind: 'recurring', text, cron: cronFor(text.slice('cron:'.length)).cron };
+  }
+  if (text.startsWith('at:')) {
+    return { kind: 'once', text, localDateTime: parseLocalDateTime(text.slice('at:'.length)) };
+  }
+  throw new ScheduleError(`unknown schedule ${JSON.stringify(text)}: use ${FORMS}`);
+}
+
+export function isValidTimeZone(timeZone: string): boolean {
+  try {
+    formatterFor(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function nextSlot(schedule: string, timeZone: string, after: Date): Date | null {
+  const next = slotAfter(compiled(schedule, timeZone), instantOf(after));
+  return next === null ? null : new Date(next);
+}
+
+export function shortestIntervalSeconds(
+  schedule: string,
+  timeZone: string,
+  from: Date,
+): number | null {
+  const plan = compiled(schedule, timeZone);
+  if (plan.kind === 'once') return null;
+  let previous = slotAfter(plan, instantOf(from));
+  let shortest = Infinity;
+  for (let i = 0; i < 50 && previous !== null; i++) {
+    const next = slotAfter(plan, previous);
+    if (next !== null) shortest = Math.min(shortest, next - previous);
+    previous = next;
+  }
+  return shortest === Infinity ? null : shortest / 1000;
+}
+
+// Wall-clock times are handled as "naive" epoch milliseconds: the wall reading encoded as if UTC.
+type Plan =
+  | { kind: 'recurring'; walls: CronExpression; zone: Intl.DateTimeFormat }
+  | { kind: 'once'; instant: number };
+
+function compiled(schedule: string, timeZone: string): Plan {
+  // The zone goes first and cannot contain NUL, so distinct pairs never share a key.
+  return remember(plans, `${timeZone}\0${schedule}`, () => {
+    const parsed = parseSchedule(schedule);
+    const zone = formatterFor(timeZone);
+    if (parsed.kind === 'once') {
+      return { kind: 'once', instant: resolveWall(zone, Date.parse(`${parsed.localDateTime}Z`)) };
+    }
+    return { kind: 'recurring', walls: cronFor(parsed.cron).walls, zone };
+  });
+}
+
+function slotAfter(plan: Plan, after: number): number | null {
+  if (plan.kind === 'once') return plan.instant > after ? plan.instant : null;
+  const { walls, zone } = plan;
+  const offset = offsetAt(zone, after);
+  let from = after + offset;
+  const firstOccurrence = resolveWall(zone, from);
+  if (firstOccurrence < after) {
+    // `after` is the second pass through a repeated hour: every wall time left in the repeat
+    // resolves to its first occurrence, which is already past, so resume at the repeat's end.
+    const fellBackAt = firstInstant(firstOccurrence, after, (t) => offsetAt(zone, t) === offset);
+    from = fellBackAt + (from - firstOccurrence) - 1;
+  }
+  walls.reset(new Date(from));
+  for (;;) {
+    let wall: number;
+    try {
+      wall = walls.next().getTime();
+    } catch (error) {
+      throw new ScheduleError(`schedule has no computable next slot: ${(error as Error).message}`);
+    }
+    // Resolution is monotonic in wall time, so the first wall time that lands after `after` wins.
+    const instant = resolveWall(zone, wall);
+    if (instant > after) return instant;
+  }
+}
+
+/** A parsed cron expression; its iterator runs in UTC (no DST), so it yields wall times. */
+function cronFor(expression: string): { cron: string; walls: CronExpression } {
+  return remember(crons, expression, () => parseCron(expression));
+}
+
+function parseCron(expression: string): { cron: string; walls: CronExpression } {
+  const example = 'e.g. cron:0 2 * * *';
+  if (expression === '') throw new ScheduleError(`cron: needs an expression, ${example}`);
+  if (expression.trim() !== expression) {
+    throw new ScheduleError(
+      `cron expression ${JSON.stringify(expression)} has surrounding whitespace`,
+    );
+  }
+  const fields = expression.split(/\s+/);
+  if (fields.length !== 5 && fields.length !== 6) {
+    throw new ScheduleError(
+      `cron expression "${expression}" has ${fields.length} ` +
+        `field${fields.length === 1 ? '' : 's'}; ` +
+        'expected 5 (minute hour day-of-month month day-of-week) or 6 (a leading second field), ' +
+        example,
+    );
+  }
+  const six = fields.length === 6 ? [...fields] : ['0', ...fields];
+  const problem = (message: string) =>
+    new ScheduleError(`cron expression "${expression}": ${message}`);
+  six.forEach((field, i) => {
+    const names = i >= 4 ? field.replace(/[a-z]{3}/gi, '') : field;
+    const error = names.includes('H')
+      ? 'it uses H (hashed values), which picks a random time; write the value explicitly'
+      : fieldError(i, field);
+    if (error) throw problem(`the ${FIELD_NAMES[i]} field "${field}" is invalid: ${error}`);
+  });
+  // Quartz writes "?" for "no specific value"; it means "*" here, and strict mode needs "*".
+  const [second, minute, hour, dayOfMonth = '', month, dayOfWeek = ''] = six.map((field, i) =>
+    (i === 3 || i === 5) && field === '?' ? '*' : field,
+  );
+  if (dayOfMonth !== '*' && dayOfWeek !== '*') {
+    // Classic cron fires when EITHER matches, which is rarely what the writer meant.
+    throw problem('restrict day-of-month or day-of-week, not both; put * in one of them');
+  }
+  const normalized = [second, minute, hour, dayOfMonth, month, dayOfWeek].join(' ');
+  let walls: CronExpression;
+  try {
+    walls = CronExpressionParser.parse(normalized, { tz: 'UTC', strict: true });
+    // Parsing rejects day-of-month/month combinations that never occur; this catches the rest.
+    walls.reset(new Date(Date.UTC(2000, 0, 1)));
+    walls.next();
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/day of month/i.test(message)) {
+      throw problem('it can never fire: none of its months has the day of month it asks for');
+    }
+    if (/loop limit/i.test(message)) throw problem('it never fires: no matching date was found');
+    throw problem(message);
+  }
+  return { cron: fields.join(' '), walls };
+}
+
+/** cron-parser's complaint about one field, found by parsing it among wildcards. */
+function fieldError(index: number, field: string): string | undefined {
+  const probe = ['0', '0', '0', '*', '*', '*'];
+  probe[index] = field;
+  try {
+    CronExpressionParser.parse(probe.join(' '), { tz: 'UTC', strict: true });
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+function parseLocalDateTime(value: string): string {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value);
+  if (!match) {
+    throw new ScheduleError(
+      `at: expects a local date-time YYYY-MM-DDTHH:mm[:ss] without offset (it is read in the ` +
+        `job's time zone), e.g. at:2026-12-01T09:00; got ${JSON.stringify(value)}`,
+    );
+  }
+  const [year = 0, month = 0, day, hour, minute, second] = match
+    .slice(1)
+    .map((part) => Number(part ?? 0));
+  // Also keeps Date.UTC away from years 0-99, which it reads as 1900-1999.
+  if (year < 1970) throw new ScheduleError(`at:${value}: the year must be 1970 or later`);
+  const localDateTime = `${value.slice(0, 16)}:${match[6] ?? '00'}`;
+  // Date.UTC rolls 2026-02-30 over to March; a round trip catches every impossible field.
+  const wall = Date.UTC(year, month - 1, day, hour, minute, second);
+  if (new Date(wall).toISOString().slice(0, 19) !== localDateTime) {
+    throw new ScheduleError(`at:${value} is not a real calendar date-time`);
+  }
+  return localDateTime;
+}
+
+/** The instant a wall-clock time stands for, by the daylight-saving policy above. */
+function resolveWall(zone: Intl.DateTimeFormat, wall: number): number {
+  const DAY = 86_400_000;
+  const before = offsetAt(zone, wall - DAY);
+  const after = offsetAt(zone, wall + DAY);
+  // tz data never has two transitions within two days, so equal offsets mean none near `wall`.
+  if (before === after) return wall - before;
+  // The larger offset gives the earlier instant, so trying it first picks the first occurrence.
+  for (const offset of before >= after ? [before, after] : [after, before]) {
+    if (offsetAt(zone, wall - offset) === offset) return wall - offset;
+  }
+  // In a gap the wall time read with the old offset is already past the jump.
+  return firstInstant(wall - after, wall - before, (t) => offsetAt(zone, t) === after);
+}
+
+/** Smallest whole second in (low, high] where `reached` turns true; it must hold at `high`. */
+function firstInstant(low: number, high: number, reached: (t: number) => boolean): number {
+  let lo = Math.floor(low / 1000);
+  let hi = Math.ceil(high / 1000);
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (reached(mid * 1000)) hi = mid;
+    else lo = mid;
+  }
+  return hi * 1000;
+}
+
+/** UTC offset in milliseconds of `zone` at instant `t` (whole seconds, as tz data has). */
+function offsetAt(zone: Intl.DateTimeFormat, t: number): number {
+  // format() is several times faster than formatToParts(); en-US gives "M/D/YYYY, HH:mm:ss".
+  const match = /^(\d+)\/(\d+)\/(\d+), (\d+):(\d+):(\d+)$/.exec(zone.format(t));
+  if (!match) throw new Error(`unexpected date format from Intl: ${zone.format(t)}`);
+  const [, month, day, year, hour, minute, second] = match.map(Number);
+  const wall = Date.UTC(year ?? 0, (month ?? 0) - 1, day, hour, minute, second);
+  return wall - Math.floor(t / 1000) * 1000;
+}
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  if (typeof timeZone !== 'string' || timeZone === '') {
+    throw new ScheduleError(
+      'time zone is empty: use an IANA name such as "Europe/Berlin" or "UTC"',
+    );
+  }
+  return remember(zones, timeZone, () => {
+    try {
+      return new Intl.DateTimeFormat('en-US', {
+        timeZone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: 'numeric',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: 'numeric',
+        second: 'numeric',
+      });
+    } catch {
+      throw new ScheduleError(
+        `unknown time zone ${JSON.stringify(timeZone.slice(0, MAX_LENGTH))}: use an IANA name ` +
+          'such as "Europe/Berlin" or "UTC"',
+      );
+    }
+  });
+}
+
+function instantOf(date: Date): number {
+  const t = date.getTime();
+  if (Number.isNaN(t)) throw new RangeError('invalid Date');
+  return t;
+}
+
+// Bounded because schedule and zone text come from API requests.
+const CACHE_LIMIT = 1000;
+const plans = new Map<string, Plan>();
+const crons = new Map<string, { cron: string; walls: CronExpression }>();
+const zones = new Map<string, Intl.DateTimeFormat>();
+
+// Evicts the oldest entry first: simple, and a miss only costs one parse.
+function remember<T>(cache: Map<string, T>, key: string, make: () => T): T {
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const value = make();
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+  cache.set(key, value);
+  return value;
+}

@@ -1,0 +1,417 @@
+import { describe, expect, it } from 'vitest';
+import {
+  isValidTimeZone,
+  nextSlot,
+  parseSchedule,
+  ScheduleError,
+  shortestIntervalSeconds,
+} from '../lib/schedule';
+
+const iso = (date: Date) => date.toISOString().replace('.000Z', 'Z');
+
+/** Every slot in [from, until), found by chaining nextSlot; checks the chain only moves forward. */
+function slots(schedule: string, timeZone: string, from: string, until: string): string[] {
+  const found: string[] = [];
+  let after = new Date(from);
+  for (;;) {
+    const next = nextSlot(schedule, timeZone, after);
+    if (next === null || next >= new Date(until)) break;
+    expect(next.getTime()).toBeGreaterThan(after.getTime());
+    found.push(iso(next));
+    after = next;
+  }
+  expect(new Set(found).size).toBe(found.length);
+  return found;
+}
+
+function rejection(text: string): string {
+  try {
+    parseSchedule(text);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ScheduleError);
+    return (error as Error).message;
+  }
+  throw new Error(`expected ${JSON.stringify(text)} to be rejected`);
+}
+
+describe('parseSchedule', () => {
+  const aliases: [string, string][] = [
+    ['every_minute', '* * * * *'],
+    ...[2, 3, 4, 5, 6, 10, 12, 15, 20, 30].map((n): [string, string] => [
+      `every_${n}_minutes`,
+      `*/${n} * * * *`,
+    ]),
+    ['hourly', '0 * * * *'],
+    ...[2, 3, 4, 6, 8, 12].map((n): [string, string] => [`every_${n}_hours`, `0 */${n} * * *`]),
+    ['daily', '0 0 * * *'],
+    ['weekly', '0 0 * * 0'],
+    ['monthly', '0 0 1 * *'],
+  ];
+
+  it.each(aliases)('%s is exactly cron %s', (text, cron) => {
+    expect(parseSchedule(text)).toEqual({ kind: 'recurring', text, cron });
+  });
+
+  it.each(aliases)('%s fires exactly when cron:%s does, DST included', (text, cron) => {
+    for (const from of ['2026-03-07T00:00:00Z', '2026-10-31T00:00:00Z']) {
+      let alias: Date | null = new Date(from);
+      let expression: Date | null = alias;
+      for (let i = 0; i < 100; i++) {
+        alias = nextSlot(text, 'America/New_York', alias!);
+        expression = nextSlot(`cron:${cron}`, 'America/New_York', expression!);
+        expect(alias).toEqual(expression);
+      }
+    }
+  });
+
+  it('accepts cron expressions with 5 or 6 fields', () => {
+    expect(parseSchedule('cron:0 2 * * *')).toEqual({
+      kind: 'recurring',
+      text: 'cron:0 2 * * *',
+      cron: '0 2 * * *',
+    });
+    expect(parseSchedule('cron:30 */5 * * * *')).toMatchObject({ cron: '30 */5 * * * *' });
+    expect(parseSchedule('cron:0 9 * * mon-fri')).toMatchObject({ cron: '0 9 * * mon-fri' });
+    expect(parseSchedule('cron:0 0 L * *')).toMatchObject({ cron: '0 0 L * *' });
+  });
+
+  it('accepts at: with or without seconds', () => {
+    expect(parseSchedule('at:2026-12-01T09:00:00')).toEqual({
+      kind: 'once',
+      text: 'at:2026-12-01T09:00:00',
+      localDateTime: '2026-12-01T09:00:00',
+    });
+    expect(parseSchedule('at:2026-12-01T09:00')).toMatchObject({
+      localDateTime: '2026-12-01T09:00:00',
+    });
+    expect(parseSchedule('at:2028-02-29T23:59:59')).toMatchObject({
+      localDateTime: '2028-02-29T23:59:59',
+    });
+  });
+
+  it.each([
+    ['', ['empty', 'every_minute', 'cron:<5 or 6 field expression>']],
+    [' daily', ['whitespace']],
+    ['daily\n', ['whitespace']],
+    [
+      'Daily',
+      [
+        'unknown schedule "Daily": use every_minute, ' +
+          'every_N_minutes (N: 2, 3, 4, 5, 6, 10, 12, 15, 20, 30), ' +
+          'hourly, every_N_hours (N: 2, 3, 4, 6, 8, 12), daily, weekly, monthly, ' +
+          'cron:<5 or 6 field expression> or at:<YYYY-MM-DDTHH:mm[:ss]>',
+      ],
+    ],
+    ['xyz', ['unknown schedule "xyz"']],
+    ['every_7_minutes', ['must be one of 2, 3, 4, 5, 6, 10, 12, 15, 20, 30']],
+    ['every_1_minutes', ['must be one of 2, 3, 4']],
+    ['every_60_minutes', ['must be one of 2, 3, 4']],
+    ['every_05_minutes', ['must be one of 2, 3, 4']],
+    ['every_5_hours', ['must be one of 2, 3, 4, 6, 8, 12']],
+    ['every_24_hours', ['must be one of 2, 3, 4, 6, 8, 12']],
+    ['cron:', ['needs an expression', 'cron:0 2 * * *']],
+    ['cron: 0 2 * * *', ['whitespace']],
+    ['cron:61 * * * *', ['minute field "61"', '0-59']],
+    ['cron:* 25 * * *', ['hour field "25"', '0-23']],
+    ['cron:0 0 32 * *', ['day-of-month field "32"', '1-31']],
+    ['cron:0 0 * 13 *', ['month field "13"', '1-12']],
+    ['cron:0 0 * * 8', ['day-of-week field "8"']],
+    ['cron:60 * * * * *', ['second field "60"', '0-59']],
+    ['cron:*/0 * * * *', ['minute field "*/0"']],
+    ['cron:0 0 * * xyz', ['day-of-week field "xyz"']],
+    ['cron:a b c d e', ['minute field "a"']],
+    ['cron:* * * *', ['has 4 fields', 'expected 5', 'or 6']],
+    ['cron:* * * * * * *', ['has 7 fields']],
+    ['cron:garbage', ['has 1 field;']],
+    ['cron:@daily', ['has 1 field;']],
+    ['cron:0 0 30 2 *', ['never fire']],
+    ['cron:0 0 31 4,6 *', ['never fire']],
+    ['cron:0 0 1 * 1', ['day-of-month or day-of-week, not both']],
+    ['cron:H * * * *', ['H (hashed values)']],
+    ['at:2026-02-30T09:00', ['not a real calendar date-time']],
+    ['at:2026-12-01T24:00', ['not a real calendar date-time']],
+    ['at:2026-12-01', ['YYYY-MM-DDTHH:mm[:ss]']],
+    ['at:2026-12-01T09:00:00Z', ['without offset', "job's time zone"]],
+    ['at:2026-12-01 09:00', ['YYYY-MM-DDTHH:mm[:ss]']],
+    ['at:tomorrow', ['YYYY-MM-DDTHH:mm[:ss]']],
+    ['at:1969-12-31T23:00', ['1970 or later']],
+    [`cron:${'1,'.repeat(100)}1 * * * *`, ['at most 200']],
+  ])('rejects %j', (text, fragments) => {
+    const message = rejection(text);
+    for (const fragment of fragments) expect(message).toContain(fragment);
+  });
+});
+
+describe('isValidTimeZone', () => {
+  it.each(['UTC', 'America/New_York', 'Europe/Berlin', 'Asia/Kolkata', 'Australia/Sydney'])(
+    'accepts %s',
+    (zone) => expect(isValidTimeZone(zone)).toBe(true),
+  );
+
+  it.each(['', 'Mars/Base', 'America/Atlantis', 'Europe/Berlin '])('rejects %j', (zone) =>
+    expect(isValidTimeZone(zone)).toBe(false),
+  );
+
+  it('makes nextSlot throw a ScheduleError naming the zone', () => {
+    expect(() => nextSlot('daily', 'Mars/Base', new Date())).toThrow(ScheduleError);
+    expect(() => nextSlot('daily', 'Mars/Base', new Date())).toThrow(
+      'unknown time zone "Mars/Base"',
+    );
+    expect(() => nextSlot('daily', '', new Date())).toThrow('time zone is empty');
+  });
+});
+
+describe('nextSlot', () => {
+  it('is strictly after `after`, also when `after` is exactly a slot', () => {
+    const onSlot = new Date('2026-05-05T10:00:00Z');
+    expect(nextSlot('hourly', 'UTC', onSlot)).toEqual(new Date('2026-05-05T11:00:00Z'));
+    expect(nextSlot('hourly', 'UTC', new Date(onSlot.getTime() - 1))).toEqual(onSlot);
+    expect(nextSlot('every_5_minutes', 'UTC', new Date('2026-05-05T10:02:30.500Z'))).toEqual(
+      new Date('2026-05-05T10:05:00Z'),
+    );
+  });
+
+  it('throws a ScheduleError on an invalid schedule', () => {
+    expect(() => nextSlot('sometimes', 'UTC', new Date())).toThrow(ScheduleError);
+  });
+
+  it('reads slots in the job time zone', () => {
+    expect(slots('daily', 'Asia/Kolkata', '2026-06-01T00:00:00Z', '2026-06-03T00:00:00Z')).toEqual([
+      '2026-06-01T18:30:00Z',
+      '2026-06-02T18:30:00Z',
+    ]);
+    expect(nextSlot('weekly', 'Europe/Berlin', new Date('2026-06-01T00:00:00Z'))).toEqual(
+      new Date('2026-06-06T22:00:00Z'), // Sunday 2026-06-07 00:00 CEST
+    );
+    expect(nextSlot('monthly', 'America/New_York', new Date('2026-06-15T00:00:00Z'))).toEqual(
+      new Date('2026-07-01T04:00:00Z'),
+    );
+  });
+
+  it('supports a leading seconds field', () => {
+    expect(
+      slots('cron:*/20 * * * * *', 'UTC', '2026-05-05T10:00:00Z', '2026-05-05T10:01:00Z'),
+    ).toEqual(['2026-05-05T10:00:20Z', '2026-05-05T10:00:40Z']);
+    expect(nextSlot('cron:30 0 9 * * *', 'UTC', new Date('2026-05-05T10:00:00Z'))).toEqual(
+      new Date('2026-05-06T09:00:30Z'),
+    );
+  });
+
+  it('finds rare slots', () => {
+    expect(nextSlot('cron:0 0 29 2 *', 'UTC', new Date('2026-01-01T00:00:00Z'))).toEqual(
+      new Date('2028-02-29T00:00:00Z'),
+    );
+  });
+
+  it('fires at: once, in the job time zone, and never when it is not in the future', () => {
+    const at = 'at:2026-12-01T09:00';
+    const due = new Date('2026-12-01T08:00:00Z'); // 09:00 CET
+    expect(nextSlot(at, 'Europe/Berlin', new Date('2026-01-01T00:00:00Z'))).toEqual(due);
+    expect(nextSlot(at, 'Europe/Berlin', new Date(due.getTime() - 1))).toEqual(due);
+    expect(nextSlot(at, 'Europe/Berlin', due)).toBeNull();
+    expect(nextSlot(at, 'Europe/Berlin', new Date('2027-01-01T00:00:00Z'))).toBeNull();
+    expect(nextSlot(at, 'UTC', new Date('2026-01-01T00:00:00Z'))).toEqual(
+      new Date('2026-12-01T09:00:00Z'),
+    );
+  });
+});
+
+describe('daylight saving', () => {
+  const NY = 'America/New_York';
+  const BERLIN = 'Europe/Berlin';
+  const SYDNEY = 'Australia/Sydney';
+
+  describe('America/New_York, spring forward 2026-03-08 (02:00 EST -> 03:00 EDT)', () => {
+    it('daily at 00:00 is unaffected', () => {
+      expect(slots('daily', NY, '2026-03-07T00:00:00Z', '2026-03-10T00:00:00Z')).toEqual([
+        '2026-03-07T05:00:00Z',
+        '2026-03-08T05:00:00Z',
+        '2026-03-09T04:00:00Z',
+      ]);
+    });
+
+    it('hourly fires 01:00 EST, then 03:00 EDT once for the 02:00 and 03:00 slots', () => {
+      expect(slots('hourly', NY, '2026-03-08T04:30:00Z', '2026-03-08T09:30:00Z')).toEqual([
+        '2026-03-08T05:00:00Z',
+        '2026-03-08T06:00:00Z',
+        '2026-03-08T07:00:00Z',
+        '2026-03-08T08:00:00Z',
+        '2026-03-08T09:00:00Z',
+      ]);
+    });
+
+    it('cron:30 2 * * * fires at 03:00 EDT, when the clocks jump', () => {
+      expect(slots('cron:30 2 * * *', NY, '2026-03-07T00:00:00Z', '2026-03-10T00:00:00Z')).toEqual([
+        '2026-03-07T07:30:00Z',
+        '2026-03-08T07:00:00Z',
+        '2026-03-09T06:30:00Z',
+      ]);
+    });
+
+    it('every_15_minutes fires the gap slots once, at 03:00 EDT', () => {
+      expect(slots('every_15_minutes', NY, '2026-03-08T06:20:00Z', '2026-03-08T07:20:00Z')).toEqual(
+        [
+          '2026-03-08T06:30:00Z',
+          '2026-03-08T06:45:00Z',
+          '2026-03-08T07:00:00Z',
+          '2026-03-08T07:15:00Z',
+        ],
+      );
+    });
+  });
+
+  describe('America/New_York, fall back 2026-11-01 (02:00 EDT -> 01:00 EST)', () => {
+    it('daily at 00:00 is unaffected', () => {
+      expect(slots('daily', NY, '2026-10-31T00:00:00Z', '2026-11-03T00:00:00Z')).toEqual([
+        '2026-10-31T04:00:00Z',
+        '2026-11-01T04:00:00Z',
+        '2026-11-02T05:00:00Z',
+      ]);
+    });
+
+    it('hourly fires 01:00 EDT, not 01:00 EST, then 02:00 EST', () => {
+      expect(slots('hourly', NY, '2026-11-01T03:30:00Z', '2026-11-01T08:30:00Z')).toEqual([
+        '2026-11-01T04:00:00Z',
+        '2026-11-01T05:00:00Z',
+        '2026-11-01T07:00:00Z',
+        '2026-11-01T08:00:00Z',
+      ]);
+    });
+
+    it('cron:30 2 * * * fires once, at 02:30 EST', () => {
+      expect(slots('cron:30 2 * * *', NY, '2026-10-31T00:00:00Z', '2026-11-03T00:00:00Z')).toEqual([
+        '2026-10-31T06:30:00Z',
+        '2026-11-01T07:30:00Z',
+        '2026-11-02T07:30:00Z',
+      ]);
+    });
+
+    it('cron:30 1 * * * fires once, at the first 01:30 (EDT)', () => {
+      expect(slots('cron:30 1 * * *', NY, '2026-10-31T00:00:00Z', '2026-11-03T00:00:00Z')).toEqual([
+        '2026-10-31T05:30:00Z',
+        '2026-11-01T05:30:00Z',
+        '2026-11-02T06:30:00Z',
+      ]);
+    });
+
+    it('every_15_minutes skips the repeated 01:xx EST slots', () => {
+      expect(slots('every_15_minutes', NY, '2026-11-01T04:50:00Z', '2026-11-01T07:20:00Z')).toEqual(
+        [
+          '2026-11-01T05:00:00Z',
+          '2026-11-01T05:15:00Z',
+          '2026-11-01T05:30:00Z',
+          '2026-11-01T05:45:00Z',
+          '2026-11-01T07:00:00Z',
+          '2026-11-01T07:15:00Z',
+        ],
+      );
+    });
+
+    it('resumes after the repeated hour when `after` falls inside it', () => {
+      const secondPass = new Date('2026-11-01T06:30:00Z'); // 01:30 EST
+      expect(nextSlot('hourly', NY, secondPass)).toEqual(new Date('2026-11-01T07:00:00Z'));
+      expect(nextSlot('every_minute', NY, secondPass)).toEqual(new Date('2026-11-01T07:00:00Z'));
+      expect(nextSlot('cron:* * * * * *', NY, new Date('2026-11-01T06:00:00Z'))).toEqual(
+        new Date('2026-11-01T07:00:00Z'),
+      );
+      expect(nextSlot('cron:30 1 * * *', NY, secondPass)).toEqual(new Date('2026-11-02T06:30:00Z'));
+    });
+  });
+
+  describe('Europe/Berlin, spring forward 2026-03-29 (02:00 CET -> 03:00 CEST)', () => {
+    it('daily at 00:00 is unaffected', () => {
+      expect(slots('daily', BERLIN, '2026-03-28T00:00:00Z', '2026-03-31T00:00:00Z')).toEqual([
+        '2026-03-28T23:00:00Z',
+        '2026-03-29T22:00:00Z',
+        '2026-03-30T22:00:00Z',
+      ]);
+    });
+
+    it('hourly fires 01:00 CET, then 03:00 CEST once', () => {
+      expect(slots('hourly', BERLIN, '2026-03-28T22:30:00Z', '2026-03-29T02:30:00Z')).toEqual([
+        '2026-03-28T23:00:00Z',
+        '2026-03-29T00:00:00Z',
+        '2026-03-29T01:00:00Z',
+        '2026-03-29T02:00:00Z',
+      ]);
+    });
+
+    it('cron:30 2 * * * fires at 03:00 CEST, when the clocks jump', () => {
+      expect(
+        slots('cron:30 2 * * *', BERLIN, '2026-03-28T00:00:00Z', '2026-03-31T00:00:00Z'),
+      ).toEqual(['2026-03-28T01:30:00Z', '2026-03-29T01:00:00Z', '2026-03-30T00:30:00Z']);
+    });
+  });
+
+  describe('Europe/Berlin, fall back 2026-10-25 (03:00 CEST -> 02:00 CET)', () => {
+    it('daily at 00:00 is unaffected', () => {
+      expect(slots('daily', BERLIN, '2026-10-24T00:00:00Z', '2026-10-27T00:00:00Z')).toEqual([
+        '2026-10-24T22:00:00Z',
+        '2026-10-25T23:00:00Z',
+        '2026-10-26T23:00:00Z',
+      ]);
+    });
+
+    it('hourly fires 02:00 CEST, not 02:00 CET, then 03:00 CET', () => {
+      expect(slots('hourly', BERLIN, '2026-10-24T21:30:00Z', '2026-10-25T03:30:00Z')).toEqual([
+        '2026-10-24T22:00:00Z',
+        '2026-10-24T23:00:00Z',
+        '2026-10-25T00:00:00Z',
+        '2026-10-25T02:00:00Z',
+        '2026-10-25T03:00:00Z',
+      ]);
+    });
+
+    it('cron:30 2 * * * fires once, at 02:30 CEST', () => {
+      expect(
+        slots('cron:30 2 * * *', BERLIN, '2026-10-24T00:00:00Z', '2026-10-27T00:00:00Z'),
+      ).toEqual(['2026-10-24T00:30:00Z', '2026-10-25T00:30:00Z', '2026-10-26T01:30:00Z']);
+    });
+  });
+
+  describe('Australia/Sydney', () => {
+    it('cron:30 2 * * * fires once at the first 02:30 when falling back on 2026-04-05', () => {
+      expect(
+        slots('cron:30 2 * * *', SYDNEY, '2026-04-03T00:00:00Z', '2026-04-06T00:00:00Z'),
+      ).toEqual(['2026-04-03T15:30:00Z', '2026-04-04T15:30:00Z', '2026-04-05T16:30:00Z']);
+    });
+
+    it('cron:30 2 * * * fires at 03:00 AEDT when springing forward on 2026-10-04', () => {
+      expect(
+        slots('cron:30 2 * * *', SYDNEY, '2026-10-02T00:00:00Z', '2026-10-05T00:00:00Z'),
+      ).toEqual(['2026-10-02T16:30:00Z', '2026-10-03T16:00:00Z', '2026-10-04T15:30:00Z']);
+    });
+  });
+
+  it('resolves at: in a gap to the jump and in a repeat to the first occurrence', () => {
+    const start = new Date('2026-01-01T00:00:00Z');
+    expect(nextSlot('at:2026-03-08T02:30', NY, start)).toEqual(new Date('2026-03-08T07:00:00Z'));
+    expect(nextSlot('at:2026-11-01T01:30', NY, start)).toEqual(new Date('2026-11-01T05:30:00Z'));
+  });
+
+  it('fires every wall-clock hour of a year once, less the one that does not exist', () => {
+    const year = slots('hourly', NY, '2026-01-01T04:59:59Z', '2027-01-01T05:00:00Z');
+    expect(year).toHaveLength(365 * 24 - 1);
+  });
+});
+
+describe('shortestIntervalSeconds', () => {
+  const from = new Date('2026-05-05T10:00:00Z');
+
+  it('measures the gap between consecutive slots', () => {
+    expect(shortestIntervalSeconds('every_5_minutes', 'UTC', from)).toBe(300);
+    expect(shortestIntervalSeconds('hourly', 'Europe/Berlin', from)).toBe(3600);
+    expect(shortestIntervalSeconds('cron:*/10 * * * * *', 'UTC', from)).toBe(10);
+    expect(shortestIntervalSeconds('cron:0 9,17 * * 1-5', 'UTC', from)).toBe(8 * 3600);
+  });
+
+  it('sees daylight-saving days', () => {
+    const march = new Date('2026-03-01T00:00:00Z');
+    expect(shortestIntervalSeconds('daily', 'America/New_York', march)).toBe(23 * 3600);
+    expect(shortestIntervalSeconds('cron:30 2,3 * * *', 'America/New_York', march)).toBe(1800);
+  });
+
+  it('is null for a one-off schedule', () => {
+    expect(shortestIntervalSeconds('at:2030-01-01T00:00', 'UTC', from)).toBeNull();
+  });
+});
