@@ -1,6 +1,7 @@
 import type { Sql } from './db';
 import type { ExecutorRegistry } from './executors/registry';
 import type { Log } from './logger';
+import type { TriggerPort } from './triggers';
 
 /**
  * What the job service, the engine and the HTTP handlers need, built once at start-up (Lambda
@@ -10,6 +11,8 @@ export interface AppContext {
   sql: Sql;
   registry: ExecutorRegistry;
   log: Log;
+  /** Exact-time triggers for precise and one-off jobs; absent where they are not configured. */
+  triggers?: TriggerPort | undefined;
   settings: {
     /** Seconds between scheduled sweeps; schedules firing more often get a warning. */
     sweepIntervalSeconds: number;

@@ -42,16 +42,27 @@ interface DueRow extends RunnableJob {
  */
 export async function claimDueJobs(
   sql: Sql,
-  options: { now: Date; limit: number; maxTimeoutSeconds: number; leaseSeconds: number },
+  options: {
+    now: Date;
+    limit: number;
+    maxTimeoutSeconds: number;
+    leaseSeconds: number;
+    /** Claim just this job's slot (an exact-time trigger firing), whether or not it is due yet. */
+    only?: { jobId: string; slot: Date } | undefined;
+  },
 ): Promise<ClaimResult> {
-  const { now } = options;
+  const { only } = options;
+  // A trigger may fire a moment before its slot: the next slot is then the one after that slot.
+  const now = only && only.slot > options.now ? only.slot : options.now;
   return sql.begin(async (tx) => {
     const due = await tx<DueRow[]>`
       select j.id, j.name, j.tenant_id, j.function_name, j.metadata, j.timeout_seconds,
         j.schedule, j.timezone, j.next_run,
         exists (select from cron_job_run r where r.job_id = j.id and r.status = 'running') as busy
       from cron_job j
-      where j.is_active and j.next_run <= ${now} and j.timeout_seconds <= ${options.maxTimeoutSeconds}
+      where j.is_active and ${
+        only ? tx`j.id = ${only.jobId} and j.next_run = ${only.slot}` : tx`j.next_run <= ${now}`
+      } and j.timeout_seconds <= ${options.maxTimeoutSeconds}
       order by j.next_run
       limit ${options.limit}
       for update of j skip locked`;

@@ -4,12 +4,15 @@ import { errorMessage, executeJob, type RunOutcome } from './execute';
 import type { ExecutorRegistry } from './executors/registry';
 import type { Log } from './logger';
 import { markLostRuns } from './lost-runs';
+import { syncTriggers, type TriggerPort, type TriggerSyncResult } from './triggers';
 import { defaultRecorderOptions, RunRecorder, type RecorderOptions } from './run-recorder';
 
 export interface SweepDeps {
   sql: Sql;
   registry: ExecutorRegistry;
   log: Log;
+  /** Exact-time triggers to keep in step after the sweep; absent where there are none. */
+  triggers?: TriggerPort | undefined;
 }
 
 export interface SweepOptions extends Partial<RecorderOptions> {
@@ -21,6 +24,8 @@ export interface SweepOptions extends Partial<RecorderOptions> {
   deadline?: Date;
   /** The clock; tests move it. */
   now?: () => Date;
+  /** Run only this job's slot: what an exact-time trigger asks for. A no-op if it already ran. */
+  only?: { jobId: string; slot: Date };
 }
 
 export interface SweepResult {
@@ -45,6 +50,8 @@ export interface SweepSummary {
   /** Largest delay from a run's slot to its start. */
   max_lag_ms: number;
   results: SweepResult[];
+  /** Exact-time triggers brought in step (only where triggers are configured). */
+  triggers?: TriggerSyncResult;
 }
 
 // Time kept back from the deadline for recording outcomes after the last job.
@@ -101,8 +108,9 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
               limit: claimBatchSize,
               maxTimeoutSeconds: Math.min(budget, 2_147_483_647),
               leaseSeconds: recorderOptions.leaseSeconds,
+              only: options.only,
             });
-      if (batch.claimed === 0) exhausted = true;
+      if (batch.claimed === 0 || options.only) exhausted = true;
       for (const slot of batch.skipped) {
         summary.skipped += 1;
         summary.results.push({
@@ -168,6 +176,9 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
       results: undefined,
     });
     throw failure;
+  }
+  if (deps.triggers) {
+    summary.triggers = await syncTriggers(deps, options.only ? [options.only.jobId] : undefined);
   }
   summary.duration_ms = Math.round(performance.now() - started);
   deps.log.info('sweep finished', { ...summary, results: undefined });

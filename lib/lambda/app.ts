@@ -1,13 +1,19 @@
 import { z } from 'zod';
 import type { AppContext } from '../app-context';
 import { connectFromEnvironment } from '../aws/database';
+import type { SchedulerTriggerConfig } from '../aws/scheduler-triggers';
 import { createBuiltInRegistry } from '../executors/built-ins';
 import { createLogger, logLevels } from '../logger';
+import type { TriggerPort } from '../triggers';
 
 const lambdaEnvironment = z.object({
   LOG_LEVEL: z.enum(logLevels).default('info'),
   SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(300),
   SWEEP_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  SCHEDULER_GROUP_NAME: z.string().min(1).optional(),
+  RUN_JOB_FUNCTION_ARN: z.string().min(1).optional(),
+  SCHEDULER_ROLE_ARN: z.string().min(1).optional(),
+  SCHEDULER_DLQ_ARN: z.string().min(1).optional(),
 });
 
 const settings = lambdaEnvironment.parse(process.env);
@@ -19,8 +25,39 @@ export const app: AppContext = {
   sql: connectFromEnvironment(process.env, { max: 2 }),
   registry: createBuiltInRegistry(),
   log,
+  triggers: schedulerTriggers(),
   settings: {
     sweepIntervalSeconds: settings.SWEEP_INTERVAL_SECONDS,
     sweepConcurrency: settings.SWEEP_CONCURRENCY,
   },
 };
+
+/**
+ * EventBridge Scheduler, where the stack configured it. The SDK client is loaded on first use so
+ * functions that never touch a trigger do not pay for it at cold start.
+ */
+function schedulerTriggers(): TriggerPort | undefined {
+  const { SCHEDULER_GROUP_NAME, RUN_JOB_FUNCTION_ARN, SCHEDULER_ROLE_ARN, SCHEDULER_DLQ_ARN } =
+    settings;
+  if (!SCHEDULER_GROUP_NAME || !RUN_JOB_FUNCTION_ARN || !SCHEDULER_ROLE_ARN || !SCHEDULER_DLQ_ARN) {
+    return undefined;
+  }
+  const config: SchedulerTriggerConfig = {
+    groupName: SCHEDULER_GROUP_NAME,
+    targetArn: RUN_JOB_FUNCTION_ARN,
+    roleArn: SCHEDULER_ROLE_ARN,
+    deadLetterQueueArn: SCHEDULER_DLQ_ARN,
+  };
+  let port: Promise<TriggerPort> | undefined;
+  const load = () =>
+    (port ??= Promise.all([
+      import('@aws-sdk/client-scheduler'),
+      import('../aws/scheduler-triggers'),
+    ]).then(([sdk, adapter]) =>
+      adapter.createSchedulerTriggers(new sdk.SchedulerClient({}), config),
+    ));
+  return {
+    arm: async (request) => (await load()).arm(request),
+    disarm: async (jobId) => (await load()).disarm(jobId),
+  };
+}

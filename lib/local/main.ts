@@ -8,9 +8,9 @@ import { sweep } from '../sweep';
 import { parseLocalConfig, redactUrl } from './config';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres';
 import { startLocalServer } from './server';
+import { createLocalApp, LOCAL_SWEEP_CONCURRENCY } from './app';
 
 const EMBEDDED_DATA_DIR = '.data/postgres';
-const SWEEP_CONCURRENCY = 4;
 
 /**
  * `npm start`: the whole system on one machine. Ctrl-C (or SIGTERM) lets a sweep in progress
@@ -33,18 +33,14 @@ async function main() {
   }
   const sql = connect(databaseUrl, { max: 10 });
   const registry = createBuiltInRegistry();
-  const app = {
+  const applied = await migrate(sql);
+  const seeded = await seedDefaultJobs(sql, registry);
+  const app = await createLocalApp({
     sql,
     registry,
     log,
-    settings: {
-      sweepIntervalSeconds: config.tickIntervalSeconds || 300,
-      sweepConcurrency: SWEEP_CONCURRENCY,
-    },
-  };
-
-  const applied = await migrate(sql);
-  const seeded = await seedDefaultJobs(sql, registry);
+    sweepIntervalSeconds: config.tickIntervalSeconds || 300,
+  });
   let demoLoaded = false;
   if (embedded) {
     await createDemoSchema(sql);
@@ -71,7 +67,7 @@ async function main() {
   let sweeping: Promise<unknown> | undefined;
   let timer: NodeJS.Timeout | undefined;
   const tick = () => {
-    sweeping = sweep(app, { concurrency: SWEEP_CONCURRENCY })
+    sweeping = sweep(app, { concurrency: LOCAL_SWEEP_CONCURRENCY })
       .catch((error: unknown) => log.error('sweep failed', { error: (error as Error).message }))
       .finally(() => {
         sweeping = undefined;
@@ -90,6 +86,7 @@ async function main() {
     stopping = Date.now();
     log.info('stopping', { signal });
     clearTimeout(timer);
+    app.close();
     await sweeping;
     await server.close();
     await sql.end({ timeout: 5 });
