@@ -4,23 +4,60 @@ import { z } from 'zod';
  * The API's request and response shapes. Handlers validate with these and the OpenAPI document
  * is generated from them, so the two cannot disagree.
  */
-export const jobName = z.string().min(1).max(200);
-export const tenantId = z.string().min(1).max(100);
+// PostgreSQL text and jsonb cannot hold NUL, and an unpaired surrogate has no UTF-8 form: both
+// are refused up front, so what is stored is exactly what was validated.
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const UNSTORABLE_TEXT = 'must not contain NUL characters or unpaired UTF-16 surrogates';
+const storable = (value: string) => !value.includes('\0') && !UNPAIRED_SURROGATE.test(value);
+const text = () => z.string().refine(storable, UNSTORABLE_TEXT);
+
+// Deeper values cannot be serialized back (JSON.stringify recurses) and no config needs them.
+const MAX_METADATA_DEPTH = 32;
+
+/** Reports unstorable keys or strings and over-deep nesting; iterative, so depth cannot hurt it. */
+function checkMetadata(metadata: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  const pending: Array<{ value: unknown; path: PropertyKey[] }> = [{ value: metadata, path: [] }];
+  for (let item = pending.pop(); item; item = pending.pop()) {
+    const { value, path } = item;
+    if (typeof value === 'string') {
+      if (!storable(value)) ctx.addIssue({ code: 'custom', path, message: UNSTORABLE_TEXT });
+    } else if (value !== null && typeof value === 'object') {
+      if (path.length >= MAX_METADATA_DEPTH) {
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `metadata may be nested at most ${MAX_METADATA_DEPTH} levels deep`,
+        });
+        continue;
+      }
+      for (const [key, inner] of Object.entries(value)) {
+        const innerPath = [...path, Array.isArray(value) ? Number(key) : key];
+        if (!storable(key)) {
+          ctx.addIssue({ code: 'custom', path: innerPath, message: `key ${UNSTORABLE_TEXT}` });
+        }
+        pending.push({ value: inner, path: innerPath });
+      }
+    }
+  }
+}
+
+export const jobName = text().min(1).max(200);
+export const tenantId = text().min(1).max(100);
 
 const writableJobFields = {
   name: jobName,
-  schedule: z
-    .string()
+  schedule: text()
     .min(1)
     .max(200)
     .describe(
       'every_minute, every_N_minutes, hourly, every_N_hours, daily, weekly, monthly, cron:<expr> or at:<local date-time>',
     ),
-  function_name: z.string().min(1).max(100).describe('A name from GET /api/cron/executors'),
-  timezone: z.string().min(1).max(64).describe('IANA time zone'),
+  function_name: text().min(1).max(100).describe('A name from GET /api/cron/executors'),
+  timezone: text().min(1).max(64).describe('IANA time zone'),
   is_active: z.boolean(),
   metadata: z
     .record(z.string(), z.unknown())
+    .superRefine(checkMetadata)
     .describe("The executor's configuration; engine-owned keys are ignored"),
   tenant_id: tenantId.nullable(),
   timeout_seconds: z.number().int().min(1).max(840),
@@ -49,9 +86,9 @@ const limit = (fallback: number) => z.coerce.number().int().min(1).max(200).defa
 export const listJobsQuery = z.strictObject({
   is_active: booleanText.optional(),
   tenant_id: tenantId.optional(),
-  function_name: z.string().min(1).max(100).optional(),
+  function_name: text().min(1).max(100).optional(),
   limit: limit(50),
-  cursor: z.string().min(1).max(200).optional(),
+  cursor: text().min(1).max(200).optional(),
 });
 export type ListJobsQuery = z.infer<typeof listJobsQuery>;
 
@@ -101,6 +138,9 @@ export const sweepSummarySchema = z.object({
   deferred: z.number().int(),
   duration_ms: z.number().int(),
   max_lag_ms: z.number().int(),
+  triggers: z
+    .object({ armed: z.number().int(), disarmed: z.number().int(), failed: z.number().int() })
+    .optional(),
   results: z.array(
     z.object({
       job_id: z.uuid(),

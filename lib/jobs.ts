@@ -2,10 +2,11 @@ import type { AppContext } from './app-context';
 import { isUniqueViolation, jsonb } from './db';
 import { engineMetadata, executorConfig, initialEngineMetadata } from './engine-metadata';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
-import { executeJob } from './execute';
+import { errorMessage, executeJob } from './execute';
 import type { FieldError } from './http/problem';
 import type { CreateJobBody, ListJobsQuery, UpdateJobBody } from './job-schemas';
 import { RunRecorder, defaultRecorderOptions } from './run-recorder';
+import { syncTriggers } from './triggers';
 import { isValidTimeZone, nextSlot, parseSchedule, shortestIntervalSeconds } from './schedule';
 
 export interface JobRow {
@@ -41,6 +42,22 @@ export interface RunRow {
 
 type JobFields = Required<Omit<CreateJobBody, 'metadata'>> & { metadata: Record<string, unknown> };
 
+const JOB_COLUMNS = [
+  'id',
+  'tenant_id',
+  'name',
+  'schedule',
+  'timezone',
+  'function_name',
+  'is_active',
+  'metadata',
+  'timeout_seconds',
+  'precise',
+  'last_run',
+  'next_run',
+  'created_at',
+  'updated_at',
+];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RUN_COLUMNS = [
   'id',
@@ -58,7 +75,7 @@ const RUN_COLUMNS = [
 
 export async function getJob(ctx: AppContext, id: string): Promise<JobRow> {
   const [job] = UUID.test(id)
-    ? await ctx.sql<JobRow[]>`select * from cron_job where id = ${id}`
+    ? await ctx.sql<JobRow[]>`select ${ctx.sql(JOB_COLUMNS)} from cron_job where id = ${id}`
     : [];
   if (!job) throw new NotFoundError(`no job with id ${JSON.stringify(id)}`);
   return job;
@@ -71,7 +88,7 @@ export async function listJobs(
   const { sql } = ctx;
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
   const rows = await sql<(JobRow & { cursor_us: string })[]>`
-    select *, (extract(epoch from created_at) * 1000000)::bigint::text as cursor_us
+    select ${sql(JOB_COLUMNS)}, (extract(epoch from created_at) * 1000000)::bigint::text as cursor_us
     from cron_job
     where true
       ${query.is_active === undefined ? sql`` : sql`and is_active = ${query.is_active}`}
@@ -116,8 +133,9 @@ export async function createJob(
   };
   const [job] = await nameTaken(
     fields,
-    () => ctx.sql<JobRow[]>`insert into cron_job ${ctx.sql(row)} returning *`,
+    () => ctx.sql<JobRow[]>`insert into cron_job ${ctx.sql(row)} returning ${ctx.sql(JOB_COLUMNS)}`,
   );
+  await syncTriggers(ctx, [job!.id]);
   return { job: job!, warnings: checked.warnings };
 }
 
@@ -128,7 +146,7 @@ export async function updateJob(
   now = new Date(),
 ): Promise<{ job: JobRow; warnings: string[] }> {
   if (!UUID.test(id)) throw new NotFoundError(`no job with id ${JSON.stringify(id)}`);
-  return ctx.sql.begin(async (tx) => {
+  const updated = await ctx.sql.begin(async (tx) => {
     const [current] = await tx<JobRow[]>`select * from cron_job where id = ${id} for update`;
     if (!current) throw new NotFoundError(`no job with id ${JSON.stringify(id)}`);
     const fields: JobFields = {
@@ -155,10 +173,13 @@ export async function updateJob(
     };
     const [job] = await nameTaken(
       fields,
-      () => tx<JobRow[]>`update cron_job set ${tx(row)} where id = ${id} returning *`,
+      () =>
+        tx<JobRow[]>`update cron_job set ${tx(row)} where id = ${id} returning ${tx(JOB_COLUMNS)}`,
     );
     return { job: job!, warnings: checked.warnings };
   });
+  await syncTriggers(ctx, [id]);
+  return updated;
 }
 
 export async function deleteJob(ctx: AppContext, id: string): Promise<void> {
@@ -166,6 +187,14 @@ export async function deleteJob(ctx: AppContext, id: string): Promise<void> {
     ? await ctx.sql`delete from cron_job where id = ${id} returning id`
     : [];
   if (deleted.length === 0) throw new NotFoundError(`no job with id ${JSON.stringify(id)}`);
+  // Best effort: a trigger left behind fires once for a job that no longer exists, which the
+  // engine treats as a no-op, and Scheduler then deletes it.
+  await ctx.triggers?.disarm(id).catch((error: unknown) =>
+    ctx.log.warn('could not remove the exact-time trigger of a deleted job', {
+      job_id: id,
+      error: errorMessage(error),
+    }),
+  );
 }
 
 export async function listRuns(ctx: AppContext, id: string, limit: number): Promise<RunRow[]> {
@@ -272,10 +301,15 @@ function validateJob(
     if (parsed.success) config = parsed.data as Record<string, unknown>;
     else {
       for (const issue of parsed.error.issues) {
-        errors.push({
-          path: ['metadata', ...issue.path.map(String)].join('.'),
-          message: issue.message,
-        });
+        const path = ['metadata', ...issue.path.map(String)];
+        // As in the request body, each unknown config key is named as a field of its own.
+        if (issue.code === 'unrecognized_keys') {
+          for (const key of issue.keys) {
+            errors.push({ path: [...path, key].join('.'), message: 'unknown field' });
+          }
+        } else {
+          errors.push({ path: path.join('.'), message: issue.message });
+        }
       }
     }
   }

@@ -55,7 +55,7 @@ export function parseSchedule(text: string): Schedule {
       `schedule ${JSON.stringify(text)} has surrounding whitespace; remove it`,
     );
   }
-  const alias = ALIASES[text];
+  const alias = Object.hasOwn(ALIASES, text) ? ALIASES[text] : undefined;
   if (alias) return { kind: 'recurring', text, cron: alias };
   const step = /^every_(\d+)_(minutes|hours)$/.exec(text);
   if (step) {

@@ -79,7 +79,7 @@ describe('exact-time triggers through EventBridge Scheduler', () => {
     scheduler.reset();
     scheduler
       .on(CreateScheduleCommand)
-      .rejects(new ConflictException({ message: 'exists', $metadata: {} }));
+      .rejects(new ConflictException({ message: 'exists', Message: 'exists', $metadata: {} }));
     scheduler.on(UpdateScheduleCommand).resolves({});
     await updateJob(
       app,

@@ -44,18 +44,24 @@ export const bearerAuth = (token: string | undefined, required: boolean): Middle
 
 /**
  * Parses a JSON body into `event.parsedBody`. A body that is too large gets 413, one declared as
- * anything but JSON 415, malformed JSON 400.
+ * anything but JSON 415, malformed JSON (or bytes that are not UTF-8, which JSON requires) 400.
  */
 export const jsonBody = (): Middleware => ({
   before: ({ event }) => {
-    const text = event.body === undefined || event.body === '' ? undefined : decodeBody(event);
-    if (text === undefined) return;
-    if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
+    if (event.body === undefined || event.body === '') return;
+    const bytes = Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+    if (bytes.length > MAX_BODY_BYTES) {
       throw new HttpProblem(413, `the body is larger than ${MAX_BODY_BYTES} bytes`);
     }
     const type = (event.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(type)) {
       throw new HttpProblem(415, 'send the body as application/json');
+    }
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw new HttpProblem(400, 'the body is not valid UTF-8');
     }
     try {
       event.parsedBody = JSON.parse(text);
@@ -64,10 +70,6 @@ export const jsonBody = (): Middleware => ({
     }
   },
 });
-
-function decodeBody(event: APIGatewayProxyEventV2): string {
-  return event.isBase64Encoded ? Buffer.from(event.body!, 'base64').toString('utf8') : event.body!;
-}
 
 /**
  * Turns any error into an application/problem+json response. Domain errors map to their status;

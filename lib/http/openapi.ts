@@ -40,10 +40,13 @@ const idParameter = {
   required: true,
   schema: { type: 'string', format: 'uuid' },
 };
+// Every route but health runs the same auth and body parsing, so any of them can answer these.
 const errors = {
   '400': problem('Invalid input; `errors` names each field'),
   '401': problem('Missing bearer token (local stack with CRON_API_TOKEN)'),
   '403': problem('Not authorized'),
+  '413': problem('Body over 64 KiB'),
+  '415': problem('Body is not JSON'),
 };
 
 function operations(): Record<string, object> {
@@ -74,6 +77,7 @@ function operations(): Record<string, object> {
           description: 'OpenAPI 3.1 document',
           content: { 'application/json': { schema: { type: 'object' } } },
         },
+        ...errors,
       },
     },
     'list-jobs': {
@@ -141,10 +145,11 @@ function operations(): Record<string, object> {
   };
 }
 
-let cached: object | undefined;
+const cache = new WeakMap<ExecutorRegistry, object>();
 
 /** OpenAPI 3.1, generated from the route table and the same zod schemas the handlers validate with. */
 export function openApiDocument(registry: ExecutorRegistry): object {
+  const cached = cache.get(registry);
   if (cached) return cached;
   const paths: Record<string, Record<string, object>> = {};
   const described = operations();
@@ -155,7 +160,7 @@ export function openApiDocument(registry: ExecutorRegistry): object {
       ...described[route.name],
     };
   }
-  cached = {
+  const document = {
     openapi: '3.1.0',
     info: {
       title: 'CRM cron jobs API',
@@ -196,5 +201,6 @@ export function openApiDocument(registry: ExecutorRegistry): object {
       },
     },
   };
-  return cached;
+  cache.set(registry, document);
+  return document;
 }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -136,7 +137,7 @@ function decodeParams(
 }
 
 /** Reads at most one byte past the limit: enough for the middleware to answer 413, no more. */
-async function readCappedBody(request: IncomingMessage): Promise<string | undefined> {
+async function readCappedBody(request: IncomingMessage): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {
@@ -145,9 +146,7 @@ async function readCappedBody(request: IncomingMessage): Promise<string | undefi
     size += chunk.length;
   }
   if (size === 0) return undefined;
-  return Buffer.concat(chunks)
-    .subarray(0, MAX_BODY_BYTES + 1)
-    .toString('utf8');
+  return Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES + 1);
 }
 
 function toApiGatewayEvent(
@@ -156,17 +155,20 @@ function toApiGatewayEvent(
   method: string,
   routeKey: string,
   pathParameters: Record<string, string> | undefined,
-  body: string | undefined,
+  body: Buffer | undefined,
 ): APIGatewayProxyEventV2 {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
   }
-  // API Gateway joins repeated query parameters with commas.
-  const query: Record<string, string> = {};
+  // API Gateway joins repeated query parameters with commas. A Map, so that names such as
+  // __proto__ or toString are parameters like any other.
+  const joined = new Map<string, string>();
   for (const [name, value] of url.searchParams) {
-    query[name] = name in query ? `${query[name]},${value}` : value;
+    const previous = joined.get(name);
+    joined.set(name, previous === undefined ? value : `${previous},${value}`);
   }
+  const query = Object.fromEntries(joined);
   const now = new Date();
   return {
     version: '2.0',
@@ -194,8 +196,12 @@ function toApiGatewayEvent(
       time: now.toISOString(),
       timeEpoch: now.getTime(),
     },
-    ...(body === undefined ? {} : { body }),
-    isBase64Encoded: false,
+    // Like API Gateway, bytes that are not text travel base64-encoded.
+    ...(body === undefined
+      ? { isBase64Encoded: false }
+      : isUtf8(body)
+        ? { body: body.toString('utf8'), isBase64Encoded: false }
+        : { body: body.toString('base64'), isBase64Encoded: true }),
   };
 }
 
