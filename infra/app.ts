@@ -1,0 +1,3 @@
+import { createCronApp } from './cron-app';
+
+createCronApp();

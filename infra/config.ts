@@ -1,0 +1,207 @@
+import type { Node } from 'constructs';
+
+export type DbAuth = 'iam' | 'secret';
+export const logLevels = ['debug', 'info', 'warn', 'error'] as const;
+
+/** A database the stack creates, in a VPC it creates. */
+export interface NewDatabaseConfig {
+  mode: 'new';
+  instanceClass: string;
+  allocatedStorageGiB: number;
+  maxAllocatedStorageGiB: number;
+  multiAz: boolean;
+  backupRetentionDays: number;
+  deletionProtection: boolean;
+}
+
+/** The CRM's own VPC and database, imported by attributes so synth needs no lookups. */
+export interface ExistingDatabaseConfig {
+  mode: 'existing';
+  vpcId: string;
+  availabilityZones: string[];
+  /** Private subnets, one per zone above, for the functions and the proxy. */
+  subnetIds: string[];
+  dbSecurityGroupId: string;
+  dbInstanceIdentifier: string;
+  dbEndpoint: string;
+  /** The database's own port; the proxy always listens on 5432. */
+  dbPort: number;
+  dbSecretArn: string;
+  /** Only when the secret is encrypted with a customer-managed key. */
+  dbSecretKmsKeyArn: string | undefined;
+}
+
+export interface CronConfig {
+  stackName: string;
+  logLevel: (typeof logLevels)[number];
+  sweepIntervalMinutes: number;
+  alarmEmail: string | undefined;
+  jwt: { issuer: string; audience: string[] } | undefined;
+  /** Stage throttling: steady requests per second and burst. */
+  apiRateLimit: number;
+  apiBurstLimit: number;
+  dbAuth: DbAuth;
+  dbName: string;
+  dbUser: string;
+  createVpcEndpoints: boolean;
+  database: NewDatabaseConfig | ExistingDatabaseConfig;
+}
+
+const newOnly = [
+  'dbInstanceClass',
+  'dbAllocatedStorageGiB',
+  'dbMaxAllocatedStorageGiB',
+  'dbMultiAz',
+  'dbBackupRetentionDays',
+  'dbDeletionProtection',
+] as const;
+const existingRequired = [
+  'existingVpcId',
+  'existingAvailabilityZones',
+  'existingSubnetIds',
+  'existingDbSecurityGroupId',
+  'existingDbInstanceIdentifier',
+  'existingDbEndpoint',
+  'existingDbSecretArn',
+  'dbUser',
+] as const;
+const existingOptional = ['existingDbPort', 'existingDbSecretKmsKeyArn'] as const;
+
+/**
+ * Reads and validates the CDK context (`cdk.json` or `-c key=value`; `-c` values arrive as
+ * strings, so numbers, booleans and lists are accepted in either form). Errors name the key.
+ */
+export function readConfig(node: Pick<Node, 'tryGetContext'>): CronConfig {
+  const raw = (key: string): unknown => {
+    const value: unknown = node.tryGetContext(key);
+    return value === '' ? undefined : value;
+  };
+  const str = (key: string): string | undefined => {
+    const value = raw(key);
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string') throw new Error(`Context ${key} must be a string`);
+    return value.trim();
+  };
+  const int = (key: string, fallback: number, min: number, max: number): number => {
+    const value = raw(key);
+    const parsed = value === undefined ? fallback : Number(value);
+    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+      throw new Error(`Context ${key} must be an integer from ${min} to ${max}`);
+    }
+    return parsed;
+  };
+  const bool = (key: string, fallback: boolean): boolean => {
+    const value = raw(key);
+    if (value === undefined) return fallback;
+    if (value === true || value === 'true') return true;
+    if (value === false || value === 'false') return false;
+    throw new Error(`Context ${key} must be true or false`);
+  };
+  const list = (key: string): string[] | undefined => {
+    const value = raw(key);
+    if (value === undefined) return undefined;
+    const items = Array.isArray(value) ? value : String(value).split(',');
+    const trimmed = items.map((item) => String(item).trim()).filter(Boolean);
+    if (trimmed.length === 0) throw new Error(`Context ${key} must list at least one value`);
+    return trimmed;
+  };
+  const needs = (key: string): string => {
+    const value = str(key);
+    if (!value) throw new Error(`Context ${key} is required when existingVpcId is set`);
+    return value;
+  };
+
+  const logLevel = str('logLevel') ?? 'info';
+  if (!(logLevels as readonly string[]).includes(logLevel)) {
+    throw new Error(`Context logLevel must be one of ${logLevels.join(', ')}`);
+  }
+  const dbAuth = str('dbAuth') ?? 'iam';
+  if (dbAuth !== 'iam' && dbAuth !== 'secret') {
+    throw new Error("Context dbAuth must be 'iam' or 'secret'");
+  }
+  const issuer = str('jwtIssuer');
+  const audience = list('jwtAudience');
+  if (Boolean(issuer) !== Boolean(audience)) {
+    throw new Error('Context jwtIssuer and jwtAudience must be given together');
+  }
+  const identifier = (key: string, fallback: string) => {
+    const value = str(key) ?? fallback;
+    // Both end up in connection settings and the IAM resource name of the proxy user.
+    if (!/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/.test(value)) {
+      throw new Error(`Context ${key} must be a PostgreSQL name (letters, digits, _ or -)`);
+    }
+    return value;
+  };
+
+  const existing = str('existingVpcId') !== undefined;
+  let database: CronConfig['database'];
+  if (existing) {
+    for (const key of newOnly) {
+      if (raw(key) !== undefined) throw new Error(`Context ${key} applies only to a new database`);
+    }
+    const availabilityZones = list('existingAvailabilityZones');
+    const subnetIds = list('existingSubnetIds');
+    if (!availabilityZones || !subnetIds) {
+      const key = availabilityZones ? 'existingSubnetIds' : 'existingAvailabilityZones';
+      throw new Error(`Context ${key} is required when existingVpcId is set`);
+    }
+    if (subnetIds.length !== availabilityZones.length) {
+      throw new Error(
+        'Context existingSubnetIds must list one subnet per existingAvailabilityZones',
+      );
+    }
+    const secretArn = needs('existingDbSecretArn');
+    if (!/^arn:aws[a-z-]*:secretsmanager:/.test(secretArn)) {
+      throw new Error('Context existingDbSecretArn must be a Secrets Manager secret ARN');
+    }
+    database = {
+      mode: 'existing',
+      vpcId: needs('existingVpcId'),
+      availabilityZones,
+      subnetIds,
+      dbSecurityGroupId: needs('existingDbSecurityGroupId'),
+      dbInstanceIdentifier: needs('existingDbInstanceIdentifier'),
+      dbEndpoint: needs('existingDbEndpoint'),
+      dbPort: int('existingDbPort', 5432, 1150, 65_535),
+      dbSecretArn: secretArn,
+      dbSecretKmsKeyArn: str('existingDbSecretKmsKeyArn'),
+    };
+    needs('dbUser');
+  } else {
+    for (const key of [...existingRequired.filter((k) => k !== 'dbUser'), ...existingOptional]) {
+      if (raw(key) !== undefined) throw new Error(`Context ${key} needs existingVpcId`);
+    }
+    const allocatedStorageGiB = int('dbAllocatedStorageGiB', 20, 20, 65_536);
+    database = {
+      mode: 'new',
+      instanceClass: str('dbInstanceClass') ?? 't4g.micro',
+      allocatedStorageGiB,
+      maxAllocatedStorageGiB: int('dbMaxAllocatedStorageGiB', 100, allocatedStorageGiB, 65_536),
+      multiAz: bool('dbMultiAz', false),
+      backupRetentionDays: int('dbBackupRetentionDays', 7, 1, 35),
+      deletionProtection: bool('dbDeletionProtection', true),
+    };
+  }
+
+  const createVpcEndpoints = bool('createVpcEndpoints', !existing);
+  if (!existing && !createVpcEndpoints) {
+    // Isolated subnets reach AWS APIs (Secrets Manager for rotation, Scheduler) only this way.
+    throw new Error('Context createVpcEndpoints=false applies only to an existing VPC');
+  }
+  return {
+    stackName: str('stackName') ?? 'CrmCron',
+    logLevel: logLevel as CronConfig['logLevel'],
+    sweepIntervalMinutes: int('sweepIntervalMinutes', 5, 1, 60),
+    alarmEmail: str('alarmEmail'),
+    jwt: issuer && audience ? { issuer, audience } : undefined,
+    apiRateLimit: int('apiRateLimit', 50, 1, 10_000),
+    apiBurstLimit: int('apiBurstLimit', 100, 1, 5_000),
+    dbAuth,
+    dbName: identifier('dbName', 'crm_cron'),
+    dbUser: identifier('dbUser', 'crm_cron'),
+    // A VPC the CRM already runs usually reaches AWS APIs (NAT or its own endpoints), and a
+    // second endpoint with private DNS for the same service would fail to deploy.
+    createVpcEndpoints,
+    database,
+  };
+}

@@ -1,0 +1,77 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { CronAlarms } from './alarms';
+import { CronApi } from './api';
+import type { CronConfig } from './config';
+import { CronDatabase } from './database';
+import { CronFunctions } from './functions';
+import { Migrations } from './migrations';
+import { Network } from './network';
+import { Scheduling } from './scheduling';
+import { Sweep } from './sweep';
+
+export interface CronStackProps extends StackProps {
+  config: CronConfig;
+  /** The entry file of a function, by name. */
+  entry: (name: string) => string;
+}
+
+/**
+ * The whole scheduled-jobs system: network, database and proxy, functions, the sweep schedule,
+ * exact-time triggers, API, alarms.
+ */
+export class CronStack extends Stack {
+  readonly network: Network;
+  readonly database: CronDatabase;
+  readonly scheduling: Scheduling;
+  readonly functions: CronFunctions;
+  readonly sweep: Sweep;
+  readonly api: CronApi;
+  readonly migrations: Migrations;
+  readonly alarms: CronAlarms;
+
+  constructor(scope: Construct, id: string, props: CronStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    this.network = new Network(this, 'Network', config);
+    this.database = new CronDatabase(this, 'Database', config, this.network);
+    this.scheduling = new Scheduling(this, 'Scheduling');
+    this.functions = new CronFunctions(this, 'Functions', {
+      config,
+      network: this.network,
+      database: this.database,
+      scheduling: this.scheduling,
+      entry: props.entry,
+    });
+    this.migrations = new Migrations(this, 'Migrations', this.functions, [
+      ...this.database.ready,
+      ...this.network.endpoints,
+    ]);
+    this.sweep = new Sweep(this, 'Sweep', {
+      functions: this.functions,
+      deadLetterQueue: this.scheduling.deadLetterQueue,
+      intervalMinutes: config.sweepIntervalMinutes,
+    });
+    // The first sweep must find the tables.
+    this.sweep.rule.node.addDependency(this.migrations.trigger);
+    this.scheduling.bindRunJob(
+      this.functions.create('run-job', {
+        description: 'Runs one precise or one-off job at its slot (EventBridge Scheduler target)',
+        functionName: this.scheduling.runJobFunctionName,
+        timeout: Duration.minutes(15),
+        deadLetterQueue: this.scheduling.deadLetterQueue,
+      }),
+    );
+    this.api = new CronApi(this, 'Api', config, this.functions);
+    this.alarms = new CronAlarms(this, 'Alarms', {
+      sweep: this.sweep,
+      intervalMinutes: config.sweepIntervalMinutes,
+      email: config.alarmEmail,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.stage.url });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    new CfnOutput(this, 'DatabaseEndpoint', { value: this.database.endpointAddress });
+    new CfnOutput(this, 'ProxyEndpoint', { value: this.database.proxy.endpoint });
+  }
+}

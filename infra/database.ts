@@ -1,0 +1,165 @@
+import { Duration, Names } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { CronConfig } from './config';
+import { acknowledge } from './nag';
+import type { Network } from './network';
+
+/** RDS Proxy for PostgreSQL always listens on 5432, whatever port the database uses. */
+export const PROXY_PORT = 5432;
+
+/**
+ * PostgreSQL behind RDS Proxy. New mode creates the instance (credentials generated in Secrets
+ * Manager, rotated monthly); existing mode imports the CRM's instance, security group and
+ * secret. Either way only the proxy (and, in new mode, the rotation function) reaches the
+ * database, and clients reach the proxy with TLS.
+ */
+export class CronDatabase extends Construct {
+  readonly proxy: rds.DatabaseProxy;
+  readonly secret: secretsmanager.ISecret;
+  /** The database's endpoint address (not the proxy's). */
+  readonly endpointAddress: string;
+  readonly proxySecurityGroup: ec2.SecurityGroup;
+  /** The security groups of the database instance (imported in existing mode). */
+  readonly instanceSecurityGroups: ec2.ISecurityGroup[];
+  /** New mode only: the secret rotation function's, the one other way into the database. */
+  readonly rotationSecurityGroup: ec2.SecurityGroup | undefined;
+  /** What has to exist before a client can connect through the proxy. */
+  readonly ready: Construct[];
+
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly config: CronConfig,
+    network: Network,
+  ) {
+    super(scope, id);
+    const { vpc, subnets } = network;
+    const db = config.database;
+    this.proxySecurityGroup = new ec2.SecurityGroup(this, 'ProxySecurityGroup', {
+      vpc,
+      description: 'RDS Proxy: clients in, database out',
+      allowAllOutbound: false,
+    });
+    const proxySecurityGroup = this.proxySecurityGroup;
+
+    let instance: rds.IDatabaseInstance;
+    if (db.mode === 'new') {
+      const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+        vpc,
+        description: 'PostgreSQL: reachable from the proxy and the rotation function only',
+        allowAllOutbound: false,
+      });
+      const created = new rds.DatabaseInstance(this, 'Instance', {
+        engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }),
+        instanceType: new ec2.InstanceType(db.instanceClass),
+        vpc,
+        vpcSubnets: subnets,
+        securityGroups: [securityGroup],
+        publiclyAccessible: false,
+        databaseName: config.dbName,
+        credentials: rds.Credentials.fromGeneratedSecret(config.dbUser),
+        storageEncrypted: true,
+        storageType: rds.StorageType.GP3,
+        allocatedStorage: db.allocatedStorageGiB,
+        maxAllocatedStorage: db.maxAllocatedStorageGiB,
+        multiAz: db.multiAz,
+        backupRetention: Duration.days(db.backupRetentionDays),
+        deletionProtection: db.deletionProtection,
+        // The proxy authenticates IAM clients; this keeps direct IAM logins possible for admins.
+        iamAuthentication: true,
+      });
+      if (!created.secret) throw new Error('generated credentials always have a secret');
+      const rotationSecurityGroup = new ec2.SecurityGroup(this, 'RotationSecurityGroup', {
+        vpc,
+        description: 'Secret rotation function: database and Secrets Manager out',
+        allowAllOutbound: false,
+      });
+      this.rotationSecurityGroup = rotationSecurityGroup;
+      // Single user is enough: RDS Proxy picks up a rotated secret by itself, and in
+      // secret mode the functions re-read it within 15 minutes (lib/aws/database.ts).
+      created.addRotationSingleUser({
+        automaticallyAfter: Duration.days(30),
+        // The generated password is new; rotating during the first deploy would race migrate.
+        rotateImmediatelyOnUpdate: false,
+        vpcSubnets: subnets,
+        securityGroup: rotationSecurityGroup,
+        ...(network.secretsManagerEndpoint ? { endpoint: network.secretsManagerEndpoint } : {}),
+      });
+      network.secretsManagerEndpoint?.connections.allowDefaultPortFrom(rotationSecurityGroup);
+      instance = created;
+      this.secret = created.secret;
+      this.endpointAddress = created.dbInstanceEndpointAddress;
+      acknowledge(
+        created,
+        'AwsSolutions-RDS11',
+        'The database is reachable only from the proxy and rotation security groups in isolated subnets; a non-default port adds nothing.',
+      );
+      if (!db.multiAz) {
+        acknowledge(
+          created,
+          'AwsSolutions-RDS3',
+          'Single-AZ by the dbMultiAz context (default false, cheap when idle); set dbMultiAz=true for failover.',
+        );
+      }
+      if (!db.deletionProtection) {
+        acknowledge(
+          created,
+          'AwsSolutions-RDS10',
+          'Deletion protection turned off on purpose by the dbDeletionProtection context (e.g. for teardown).',
+        );
+      }
+    } else {
+      const securityGroup = ec2.SecurityGroup.fromSecurityGroupId(
+        this,
+        'SecurityGroup',
+        db.dbSecurityGroupId,
+      );
+      instance = rds.DatabaseInstance.fromDatabaseInstanceAttributes(this, 'Instance', {
+        instanceIdentifier: db.dbInstanceIdentifier,
+        instanceEndpointAddress: db.dbEndpoint,
+        port: db.dbPort,
+        securityGroups: [securityGroup],
+        engine: rds.DatabaseInstanceEngine.POSTGRES,
+      });
+      this.secret = secretsmanager.Secret.fromSecretAttributes(this, 'Secret', {
+        secretCompleteArn: db.dbSecretArn,
+        ...(db.dbSecretKmsKeyArn
+          ? { encryptionKey: kms.Key.fromKeyArn(this, 'SecretKey', db.dbSecretKmsKeyArn) }
+          : {}),
+      });
+      this.endpointAddress = db.dbEndpoint;
+      this.rotationSecurityGroup = undefined;
+    }
+
+    this.proxy = new rds.DatabaseProxy(this, 'Proxy', {
+      // Unique per stack: proxy names are per account and region.
+      dbProxyName: Names.uniqueResourceName(this, { maxLength: 60, separator: '-' }),
+      proxyTarget: rds.ProxyTarget.fromInstance(instance),
+      secrets: [this.secret],
+      vpc,
+      vpcSubnets: subnets,
+      securityGroups: [proxySecurityGroup],
+      requireTLS: true,
+      // The proxy accepts either IAM tokens or passwords, never both.
+      iamAuth: config.dbAuth === 'iam',
+    });
+    instance.connections.allowDefaultPortFrom(proxySecurityGroup, 'from RDS Proxy');
+    this.instanceSecurityGroups = instance.connections.securityGroups;
+    this.ready = [this.proxy, instance, proxySecurityGroup, ...this.instanceSecurityGroups];
+  }
+
+  allowFrom(securityGroup: ec2.ISecurityGroup): void {
+    this.proxy.connections.allowFrom(securityGroup, ec2.Port.tcp(PROXY_PORT), 'from functions');
+  }
+
+  /** IAM mode: `rds-db:connect` as the proxy user; secret mode: read the secret. */
+  grantConnect(grantee: iam.IGrantable): void {
+    if (this.config.dbAuth === 'iam') this.proxy.grantConnect(grantee, this.config.dbUser);
+    else this.secret.grantRead(grantee);
+  }
+}

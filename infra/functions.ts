@@ -1,0 +1,125 @@
+import path from 'node:path';
+import type { Duration } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { CronConfig } from './config';
+import { PROXY_PORT, type CronDatabase } from './database';
+import { acknowledge } from './nag';
+import type { Network } from './network';
+import type { Scheduling } from './scheduling';
+
+export const repoRoot = path.resolve(import.meta.dirname, '..');
+
+export interface FunctionOptions {
+  description: string;
+  /** Only where the name must be known before the function exists. */
+  functionName?: string;
+  timeout: Duration;
+  memorySize?: number;
+  deadLetterQueue?: sqs.IQueue;
+}
+
+/**
+ * Builds every Lambda function the same way: `functions/<name>.ts` bundled by esbuild as
+ * minified ESM with source maps, ARM64 on the newest Node.js runtime, in the VPC behind one
+ * security group that may reach only the proxy and AWS APIs, with its own log group.
+ */
+export class CronFunctions extends Construct {
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly byName = new Map<string, NodejsFunction>();
+  private readonly environment: Record<string, string>;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: {
+      config: CronConfig;
+      network: Network;
+      database: CronDatabase;
+      scheduling: Scheduling;
+      /** The entry file of a function; tests point every name at a stub. */
+      entry: (name: string) => string;
+    },
+  ) {
+    super(scope, id);
+    const { config, network, database, scheduling } = props;
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: network.vpc,
+      description: 'Lambda functions: RDS Proxy and AWS APIs out, nothing in',
+      allowAllOutbound: false,
+    });
+    network.allowEndpointsFrom(this.securityGroup);
+    database.allowFrom(this.securityGroup);
+    if (!config.createVpcEndpoints) {
+      // The CRM's VPC reaches AWS APIs its own way (NAT or endpoints the stack does not know).
+      this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs');
+    }
+    this.environment = {
+      LOG_LEVEL: config.logLevel,
+      POWERTOOLS_SERVICE_NAME: 'crm-cron',
+      POWERTOOLS_METRICS_NAMESPACE: 'CrmCron',
+      DB_HOST: database.proxy.endpoint,
+      DB_PORT: String(PROXY_PORT),
+      DB_NAME: config.dbName,
+      DB_USER: config.dbUser,
+      DB_AUTH: config.dbAuth,
+      ...(config.dbAuth === 'secret' ? { DB_SECRET_ARN: database.secret.secretArn } : {}),
+      SWEEP_INTERVAL_SECONDS: String(config.sweepIntervalMinutes * 60),
+      NODE_OPTIONS: '--enable-source-maps',
+      ...scheduling.environment,
+    };
+    acknowledge(
+      this,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      'AWS-managed policy scoped to writing the function its own CloudWatch logs; maintained by AWS.',
+    );
+    acknowledge(
+      this,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+      'AWS-managed policy that lets Lambda manage the ENIs a VPC function needs; it has no narrower form.',
+    );
+  }
+
+  create(name: string, options: FunctionOptions): NodejsFunction {
+    const id = name.replace(/(^|-)([a-z])/g, (_, _dash: string, c: string) => c.toUpperCase());
+    const fn = new NodejsFunction(this, id, {
+      entry: this.props.entry(name),
+      handler: 'handler',
+      description: options.description,
+      ...(options.functionName ? { functionName: options.functionName } : {}),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      timeout: options.timeout,
+      memorySize: options.memorySize ?? 512,
+      projectRoot: repoRoot,
+      depsLockFilePath: path.join(repoRoot, 'package-lock.json'),
+      bundling: {
+        format: OutputFormat.ESM,
+        minify: true,
+        sourceMap: true,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        banner:
+          "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        // The SDK ships in the bundle: the runtime's copy is an unpinned version and does not
+        // include every package we use (e.g. @aws-sdk/rds-signer).
+        externalModules: [],
+        logLevel: LogLevel.WARNING,
+      },
+      vpc: this.props.network.vpc,
+      vpcSubnets: this.props.network.subnets,
+      securityGroups: [this.securityGroup],
+      environment: this.environment,
+      logGroup: new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH }),
+      ...(options.deadLetterQueue ? { deadLetterQueue: options.deadLetterQueue } : {}),
+    });
+    this.props.database.grantConnect(fn);
+    this.props.scheduling.grantManageSchedules(fn);
+    this.byName.set(name, fn);
+    return fn;
+  }
+}

@@ -1,0 +1,75 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { CronConfig } from './config';
+import { acknowledge } from './nag';
+
+/**
+ * The VPC the functions, the proxy and (in new mode) the database live in: a new one with two
+ * isolated subnets and no NAT gateway, or the CRM's, imported by attributes.
+ */
+export class Network extends Construct {
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  /** Secrets Manager endpoint, for the rotation function; undefined when not created here. */
+  readonly secretsManagerEndpoint: ec2.IInterfaceVpcEndpoint | undefined;
+  readonly endpoints: ec2.InterfaceVpcEndpoint[] = [];
+
+  constructor(scope: Construct, id: string, config: CronConfig) {
+    super(scope, id);
+    const db = config.database;
+    if (db.mode === 'existing') {
+      this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
+        vpcId: db.vpcId,
+        availabilityZones: db.availabilityZones,
+        privateSubnetIds: db.subnetIds,
+      });
+      this.subnets = { subnets: this.vpc.privateSubnets };
+      acknowledge(
+        this.vpc,
+        'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId',
+        'The stack only places functions, the proxy and endpoints in these subnets; it never reads their route tables.',
+      );
+    } else {
+      const vpc = new ec2.Vpc(this, 'Vpc', {
+        maxAzs: 2,
+        natGateways: 0,
+        subnetConfiguration: [
+          { name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
+        ],
+      });
+      // Rejected flows only: enough to debug a security group, cheap when idle.
+      vpc.addFlowLog('RejectedFlows', {
+        trafficType: ec2.FlowLogTrafficType.REJECT,
+        destination: ec2.FlowLogDestination.toCloudWatchLogs(
+          new logs.LogGroup(this, 'FlowLogs', {
+            retention: logs.RetentionDays.ONE_MONTH,
+            removalPolicy: RemovalPolicy.DESTROY,
+          }),
+        ),
+      });
+      this.vpc = vpc;
+      this.subnets = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+    }
+
+    if (config.createVpcEndpoints) {
+      // Only the AWS APIs the functions call: Secrets Manager (secret mode, rotation) and
+      // EventBridge Scheduler (precise jobs). Lambda's own logs do not go through the VPC.
+      const endpoint = (name: string, service: ec2.InterfaceVpcEndpointAwsService) =>
+        this.vpc.addInterfaceEndpoint(name, { service, subnets: this.subnets, open: false });
+      const secrets = endpoint(
+        'SecretsManager',
+        ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+      );
+      const scheduler = endpoint('Scheduler', new ec2.InterfaceVpcEndpointAwsService('scheduler'));
+      this.secretsManagerEndpoint = secrets;
+      this.endpoints.push(secrets, scheduler);
+    }
+  }
+
+  /** Endpoints accept HTTPS only from the security groups that call them. */
+  allowEndpointsFrom(peer: ec2.IConnectable): void {
+    for (const endpoint of this.endpoints) endpoint.connections.allowDefaultPortFrom(peer);
+  }
+}

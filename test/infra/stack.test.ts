@@ -1,0 +1,553 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { VALIDATION_REPORT_FILE } from 'aws-cdk-lib/cx-api';
+import type { IConstruct } from 'constructs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routeTable } from '../../lib/http/route-table';
+import { createCronApp } from '../../infra/cron-app';
+import type { CronStack } from '../../infra/cron-stack';
+import { existingContext } from './fixtures/contexts';
+
+const stub = path.join(import.meta.dirname, 'fixtures', 'stub-handler.ts');
+
+interface Violation {
+  ruleName: string;
+  violatingConstructs: { constructPath: string }[];
+}
+
+interface Synthesized {
+  stack: CronStack;
+  template: Template;
+  /** Unacknowledged cdk-nag findings (errors and warnings) from the validation report. */
+  findings: Violation[];
+  /** Anything else the report holds: CloudFormation schema checks. */
+  otherFindings: Violation[];
+  /** Unacknowledged construct warnings and errors (`Annotations`), as `path: message`. */
+  annotations: string[];
+  synthError: unknown;
+}
+
+const outdirs: string[] = [];
+
+/** Synthesizes like `cdk synth` (cdk-nag included) with bundling skipped. */
+function synth(context: Record<string, unknown>, extend?: (stack: CronStack) => void): Synthesized {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'crm-cron-cdk-'));
+  outdirs.push(outdir);
+  const { app, stack } = createCronApp({
+    outdir,
+    entry: () => stub,
+    context: { 'aws:cdk:bundling-stacks': [], ...context },
+  });
+  extend?.(stack);
+  let synthError: unknown;
+  try {
+    app.synth();
+  } catch (error) {
+    synthError = error;
+  }
+  const read = (file: string): unknown => JSON.parse(readFileSync(path.join(outdir, file), 'utf8'));
+  const report = read(VALIDATION_REPORT_FILE) as {
+    pluginReports: { pluginName: string; violations: Violation[] }[];
+  };
+  const metadata = read(`${stack.artifactId}.metadata.json`) as Record<
+    string,
+    { type: string; data: unknown }[]
+  >;
+  return {
+    stack,
+    annotations: Object.entries(metadata).flatMap(([at, entries]) =>
+      entries
+        .filter((entry) => entry.type === 'aws:cdk:warning' || entry.type === 'aws:cdk:error')
+        .map((entry) => `${at}: ${JSON.stringify(entry.data)}`),
+    ),
+    template: Template.fromJSON(read(stack.templateFile) as Record<string, unknown>),
+    findings: report.pluginReports
+      .filter((plugin) => plugin.pluginName === 'AwsSolutions')
+      .flatMap((plugin) => plugin.violations),
+    otherFindings: report.pluginReports
+      .filter((plugin) => plugin.pluginName !== 'AwsSolutions')
+      .flatMap((plugin) => plugin.violations),
+    synthError,
+  };
+}
+
+const id = (stack: CronStack, construct: IConstruct) =>
+  stack.getLogicalId(
+    CfnElement.isCfnElement(construct) ? construct : (construct.node.defaultChild as CfnElement),
+  );
+const fnId = (stack: CronStack, name: string) => {
+  const fn = stack.functions.byName.get(name);
+  if (!fn) throw new Error(`no function ${name}`);
+  return id(stack, fn);
+};
+function must<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`missing ${what}`);
+  return value;
+}
+const describeFindings = (findings: Violation[]) =>
+  findings.map((f) => `${f.ruleName} ${f.violatingConstructs.map((c) => c.constructPath)}`);
+
+let fresh: Synthesized;
+let existing: Synthesized;
+/** New mode with every option flipped, plus one deliberately unacknowledged resource. */
+let variant: Synthesized;
+
+beforeAll(() => {
+  fresh = synth({});
+  existing = synth(existingContext);
+  variant = synth(
+    {
+      dbAuth: 'secret',
+      jwtIssuer: 'https://issuer.example.com/',
+      jwtAudience: 'crm-cron,crm-admin',
+      alarmEmail: 'ops@example.com',
+      sweepIntervalMinutes: '10',
+      dbMultiAz: 'true',
+      dbDeletionProtection: 'false',
+    },
+    (stack) => new sqs.Queue(stack, 'Unacknowledged'),
+  );
+}, 120_000);
+afterAll(() => {
+  for (const outdir of outdirs) rmSync(outdir, { recursive: true, force: true });
+});
+
+const modes = () => ({ new: fresh, existing, variant });
+const eachMode = (names: ('new' | 'existing' | 'variant')[]) =>
+  names.map((name) => [name, () => modes()[name]] as const);
+
+describe('cdk-nag AwsSolutions', () => {
+  it.each(eachMode(['new', 'existing']))('has no unacknowledged finding in %s mode', (_, get) => {
+    const { findings, otherFindings, annotations, synthError } = get();
+    expect(describeFindings(findings)).toEqual([]);
+    expect(synthError).toBeUndefined();
+    // A clean synth also has no construct warnings nor template schema warnings.
+    expect(describeFindings(otherFindings)).toEqual([]);
+    expect(annotations).toEqual([]);
+  });
+
+  it('catches an unacknowledged finding and fails the synth', () => {
+    expect(variant.findings.length).toBeGreaterThan(0);
+    for (const finding of variant.findings) {
+      for (const c of finding.violatingConstructs) {
+        expect(c.constructPath).toMatch(/^CrmCron\/Unacknowledged\//);
+      }
+    }
+    expect(String(variant.synthError)).toContain('ValidationFailed');
+  });
+});
+
+describe('schedule', () => {
+  it.each([
+    ['new', () => fresh, 'rate(5 minutes)'],
+    ['variant', () => variant, 'rate(10 minutes)'],
+  ] as const)('%s: the rule targets run-due-jobs at %s with a DLQ', (_, get, expression) => {
+    const { stack, template } = get();
+    const queue = id(stack, stack.sweep.deadLetterQueue);
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: expression,
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [fnId(stack, 'run-due-jobs'), 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queue, 'Arn'] } },
+          RetryPolicy: Match.objectLike({ MaximumRetryAttempts: Match.anyValue() }),
+        }),
+      ],
+    });
+    // Failed asynchronous invocations (after Lambda's retries) land in the same queue.
+    const sweep = template.toJSON().Resources[fnId(stack, 'run-due-jobs')];
+    expect(sweep.Properties.DeadLetterConfig).toEqual({
+      TargetArn: { 'Fn::GetAtt': [queue, 'Arn'] },
+    });
+    expect(sweep.Properties.Timeout).toBeGreaterThanOrEqual(840 + 30);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+    });
+  });
+});
+
+describe('HTTP API', () => {
+  it.each([
+    ['new', () => fresh, 'AWS_IAM'],
+    ['variant', () => variant, 'JWT'],
+  ] as const)('%s: every route exists; all but health need %s', (_, get, authType) => {
+    const { stack, template } = get();
+    const routes = template.findResources('AWS::ApiGatewayV2::Route');
+    const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
+    expect(Object.keys(routes)).toHaveLength(routeTable.length);
+    for (const route of routeTable) {
+      const found = must(
+        Object.values(routes).find(
+          (r) => r.Properties.RouteKey === `${route.method} ${route.path}`,
+        ),
+        route.path,
+      );
+      expect(found.Properties.AuthorizationType).toBe(route.auth ? authType : 'NONE');
+      if (route.auth && authType === 'JWT') expect(found.Properties.AuthorizerId).toBeDefined();
+      const integration = must(
+        integrations[found.Properties.Target['Fn::Join'][1][1].Ref],
+        `${route.path} integration`,
+      );
+      expect(integration.Properties).toMatchObject({
+        IntegrationType: 'AWS_PROXY',
+        PayloadFormatVersion: '2.0',
+        IntegrationUri: { 'Fn::GetAtt': [fnId(stack, route.name), 'Arn'] },
+      });
+    }
+  });
+
+  it('variant: the JWT authorizer checks the configured issuer and audience', () => {
+    variant.template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      JwtConfiguration: {
+        Issuer: 'https://issuer.example.com/',
+        Audience: ['crm-cron', 'crm-admin'],
+      },
+    });
+  });
+
+  it('logs access and throttles', () => {
+    fresh.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      AccessLogSettings: Match.objectLike({ Format: Match.stringLikeRegexp('requestId') }),
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+    });
+  });
+});
+
+describe('functions', () => {
+  const names = [...routeTable.map((r) => r.name), 'run-due-jobs', 'migrate', 'run-job'];
+
+  it.each(eachMode(['new', 'existing', 'variant']))(
+    '%s: all run ARM64 Node 24 in the VPC, reach the proxy, keep logs a month',
+    (_, get) => {
+      const { stack, template } = get();
+      const resources = template.toJSON().Resources;
+      const sg = id(stack, stack.functions.securityGroup);
+      expect([...stack.functions.byName.keys()].sort()).toEqual([...names].sort());
+      for (const name of names) {
+        const { Properties: props } = resources[fnId(stack, name)];
+        expect(props).toMatchObject({
+          Runtime: 'nodejs24.x',
+          Architectures: ['arm64'],
+          Handler: 'index.handler',
+          VpcConfig: { SecurityGroupIds: [{ 'Fn::GetAtt': [sg, 'GroupId'] }] },
+        });
+        expect(props.VpcConfig.SubnetIds).toHaveLength(2);
+        const logGroup = resources[props.LoggingConfig.LogGroup.Ref];
+        expect(logGroup.Properties.RetentionInDays).toBe(30);
+      }
+      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+        GroupId: { 'Fn::GetAtt': [id(stack, stack.database.proxySecurityGroup), 'GroupId'] },
+        SourceSecurityGroupId: { 'Fn::GetAtt': [sg, 'GroupId'] },
+        FromPort: 5432,
+        ToPort: 5432,
+      });
+      // Nothing may connect to the functions.
+      expect(resources[sg].Properties.SecurityGroupIngress).toBeUndefined();
+    },
+  );
+
+  it.each(eachMode(['new', 'existing', 'variant']))(
+    '%s: no environment holds a password',
+    (_, get) => {
+      const { stack, template } = get();
+      const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+      for (const fn of functions) {
+        const env = JSON.stringify(fn.Properties.Environment ?? {});
+        expect(env).not.toMatch(/password|resolve:secretsmanager|SecretString/i);
+      }
+      const env =
+        template.toJSON().Resources[fnId(stack, 'run-due-jobs')].Properties.Environment.Variables;
+      expect(env).toMatchObject({
+        DB_HOST: { 'Fn::GetAtt': [id(stack, stack.database.proxy), 'Endpoint'] },
+        DB_PORT: '5432',
+        POWERTOOLS_SERVICE_NAME: 'crm-cron',
+        POWERTOOLS_METRICS_NAMESPACE: 'CrmCron',
+        NODE_OPTIONS: '--enable-source-maps',
+      });
+      if (stack === variant.stack) {
+        expect(env).toMatchObject({ DB_AUTH: 'secret', SWEEP_INTERVAL_SECONDS: '600' });
+        // An ARN only: the functions read the secret at cold start.
+        expect(env.DB_SECRET_ARN).toEqual(stack.resolve(stack.database.secret.secretArn));
+      } else {
+        expect(env).toMatchObject({ DB_AUTH: 'iam', SWEEP_INTERVAL_SECONDS: '300' });
+        expect(env.DB_SECRET_ARN).toBeUndefined();
+      }
+    },
+  );
+});
+
+describe('database and proxy', () => {
+  it('new: private, encrypted PostgreSQL 16+ with rotated generated credentials', () => {
+    const { template } = fresh;
+    template.hasResourceProperties('AWS::RDS::DBInstance', {
+      Engine: 'postgres',
+      EngineVersion: Match.stringLikeRegexp('^(1[6-9]|[2-9][0-9])'),
+      PubliclyAccessible: false,
+      StorageEncrypted: true,
+      MultiAZ: false,
+      DeletionProtection: true,
+      BackupRetentionPeriod: 7,
+      MasterUsername: 'crm_cron',
+    });
+    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      RotationRules: { ScheduleExpression: 'rate(30 days)' },
+    });
+    variant.template.hasResourceProperties('AWS::RDS::DBInstance', {
+      MultiAZ: true,
+      DeletionProtection: false,
+    });
+  });
+
+  it('new: the database accepts connections only from the proxy (and secret rotation)', () => {
+    const { stack, template } = fresh;
+    const [dbSg] = stack.database.instanceSecurityGroups;
+    if (!dbSg || !stack.database.rotationSecurityGroup) throw new Error('missing groups');
+    const dbSgId = id(stack, dbSg);
+    expect(template.toJSON().Resources[dbSgId].Properties.SecurityGroupIngress).toBeUndefined();
+    const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).filter(
+      (r) =>
+        JSON.stringify(r.Properties.GroupId) ===
+        JSON.stringify({ 'Fn::GetAtt': [dbSgId, 'GroupId'] }),
+    );
+    expect(ingress.map((r) => r.Properties.SourceSecurityGroupId['Fn::GetAtt'][0]).sort()).toEqual(
+      [
+        id(stack, stack.database.proxySecurityGroup),
+        id(stack, stack.database.rotationSecurityGroup),
+      ].sort(),
+    );
+    expect(ingress.every((r) => r.Properties.CidrIp === undefined)).toBe(true);
+  });
+
+  it('existing: the CRM database security group admits the proxy', () => {
+    const { stack, template } = existing;
+    template.resourceCountIs('AWS::RDS::DBInstance', 0);
+    template.resourceCountIs('AWS::EC2::VPC', 0);
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      GroupId: existingContext.existingDbSecurityGroupId,
+      SourceSecurityGroupId: {
+        'Fn::GetAtt': [id(stack, stack.database.proxySecurityGroup), 'GroupId'],
+      },
+      FromPort: 5432,
+    });
+    template.hasResourceProperties('AWS::RDS::DBProxyTargetGroup', {
+      DBInstanceIdentifiers: [existingContext.existingDbInstanceIdentifier],
+    });
+  });
+
+  it.each([
+    ['new', () => fresh, 'REQUIRED'],
+    ['existing', () => existing, 'REQUIRED'],
+    ['variant (dbAuth=secret)', () => variant, 'DISABLED'],
+  ] as const)('%s: the proxy requires TLS, IAM auth %s', (_, get, iamAuth) => {
+    get().template.hasResourceProperties('AWS::RDS::DBProxy', {
+      EngineFamily: 'POSTGRESQL',
+      RequireTLS: true,
+      Auth: [Match.objectLike({ AuthScheme: 'SECRETS', IAMAuth: iamAuth })],
+    });
+  });
+
+  it('iam mode grants rds-db:connect as the proxy user', () => {
+    const policies = JSON.stringify(fresh.template.findResources('AWS::IAM::Policy'));
+    expect(policies).toContain('rds-db:connect');
+    expect(policies).toMatch(/dbuser:.*\/crm_cron/);
+  });
+
+  it('new: a VPC of two isolated subnets without NAT, endpoints for the APIs called', () => {
+    const { template } = fresh;
+    template.resourceCountIs('AWS::EC2::Subnet', 2);
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    template.resourceCountIs('AWS::EC2::InternetGateway', 0);
+    const services = Object.values(template.findResources('AWS::EC2::VPCEndpoint')).map((e) =>
+      JSON.stringify(e.Properties.ServiceName),
+    );
+    expect(services.some((s) => s.includes('.secretsmanager'))).toBe(true);
+    expect(services.some((s) => s.includes('.scheduler'))).toBe(true);
+    existing.template.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+  });
+});
+
+describe('precise jobs', () => {
+  it('run-job is invoked by a Scheduler role that can do nothing else', () => {
+    const { stack, template } = fresh;
+    const resources = template.toJSON().Resources;
+    const runJob = resources[fnId(stack, 'run-job')].Properties;
+    const queue = id(stack, stack.scheduling.deadLetterQueue);
+    expect(runJob.FunctionName).toBe(stack.scheduling.runJobFunctionName);
+    expect(runJob.Timeout).toBe(900);
+    expect(runJob.DeadLetterConfig).toEqual({ TargetArn: { 'Fn::GetAtt': [queue, 'Arn'] } });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Principal: { Service: 'scheduler.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          }),
+        ],
+      },
+    });
+    const role = id(stack, stack.scheduling.role);
+    const [policy] = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.Roles).includes(role),
+    );
+    expect(policy?.Properties.PolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Action: expect.arrayContaining(['sqs:SendMessage']) }),
+      expect.objectContaining({
+        Action: 'lambda:InvokeFunction',
+        Resource: { 'Fn::GetAtt': [fnId(stack, 'run-job'), 'Arn'] },
+      }),
+    ]);
+  });
+
+  it("every function may arm triggers in the stack's schedule group", () => {
+    const { stack, template } = fresh;
+    const resources = template.toJSON().Resources;
+    for (const name of stack.functions.byName.keys()) {
+      const env = resources[fnId(stack, name)].Properties.Environment.Variables;
+      expect(env).toMatchObject({
+        SCHEDULER_GROUP_NAME: stack.scheduling.group.scheduleGroupName,
+        SCHEDULER_ROLE_ARN: { 'Fn::GetAtt': [id(stack, stack.scheduling.role), 'Arn'] },
+        SCHEDULER_DLQ_ARN: {
+          'Fn::GetAtt': [id(stack, stack.scheduling.deadLetterQueue), 'Arn'],
+        },
+      });
+      expect(JSON.stringify(env.RUN_JOB_FUNCTION_ARN)).toContain(
+        `:function:${stack.scheduling.runJobFunctionName}`,
+      );
+    }
+    template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', {
+      Name: stack.scheduling.group.scheduleGroupName,
+    });
+  });
+});
+
+describe('migrations at deploy', () => {
+  it.each(eachMode(['new', 'existing']))(
+    '%s: the trigger runs migrate after the database and proxy exist',
+    (_, get) => {
+      const { stack, template } = get();
+      const [trigger] = Object.values(template.findResources('Custom::Trigger'));
+      if (!trigger) throw new Error('no trigger');
+      const migrate = stack.functions.byName.get('migrate');
+      expect(trigger.Properties).toMatchObject({
+        InvocationType: 'RequestResponse',
+        HandlerArn: stack.resolve(migrate?.currentVersion.functionArn),
+      });
+      const proxy = stack.database.proxy;
+      const after = [id(stack, proxy), id(stack, proxy.node.findChild('ProxyTargetGroup'))];
+      if (stack === fresh.stack)
+        after.push(id(stack, stack.node.findChild('Database').node.findChild('Instance')));
+      expect(trigger.DependsOn).toEqual(expect.arrayContaining(after));
+      // ...and before the schedule starts sweeping.
+      const [rule] = Object.values(template.findResources('AWS::Events::Rule'));
+      expect(rule?.DependsOn).toContain(id(stack, stack.migrations.trigger));
+    },
+  );
+});
+
+describe('alarms', () => {
+  it.each(eachMode(['new', 'existing', 'variant']))(
+    '%s: every alarm notifies the encrypted, SSL-only topic',
+    (_, get) => {
+      const { stack, template } = get();
+      const topic = { Ref: id(stack, stack.alarms.topic) };
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+      expect(alarms).toHaveLength(4);
+      for (const alarm of alarms) {
+        expect(alarm.Properties.AlarmActions).toEqual([topic]);
+        expect(alarm.Properties.OKActions).toEqual([topic]);
+      }
+      template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    },
+  );
+
+  it('covers sweep errors, the dead-letter queue, job failures and a stopped scheduler', () => {
+    const { stack, template } = fresh;
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId(stack, 'run-due-jobs') } }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [id(stack, stack.sweep.deadLetterQueue), 'QueueName'] },
+        },
+      ],
+      Threshold: 0,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: Match.stringLikeRegexp('failed.*timedOut.*lost') }),
+        ...['JobsFailed', 'JobsTimedOut', 'JobsLost'].map((name) =>
+          Match.objectLike({
+            MetricStat: Match.objectLike({
+              Metric: {
+                Namespace: 'CrmCron',
+                MetricName: name,
+                Dimensions: [{ Name: 'service', Value: 'crm-cron' }],
+              },
+            }),
+          }),
+        ),
+      ]),
+      Threshold: 0,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'CrmCron',
+      MetricName: 'SweepSucceeded',
+      Dimensions: [{ Name: 'service', Value: 'crm-cron' }],
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 3,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+    variant.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'SweepSucceeded',
+      Period: 600,
+    });
+  });
+
+  it('subscribes the alarm email only when one is given', () => {
+    fresh.template.resourceCountIs('AWS::SNS::Subscription', 0);
+    variant.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+  });
+});
+
+it.each(eachMode(['new', 'existing']))('%s: outputs the API URL, topic and database', (_, get) => {
+  const outputs = get().template.toJSON().Outputs;
+  expect(Object.keys(outputs)).toEqual(
+    expect.arrayContaining(['ApiUrl', 'AlarmTopicArn', 'DatabaseEndpoint']),
+  );
+  expect(existing.template.toJSON().Outputs.DatabaseEndpoint.Value).toBe(
+    existingContext.existingDbEndpoint,
+  );
+});
