@@ -1,13 +1,11 @@
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { app, log } from '../lib/lambda/app';
+import { addSweepMetrics, metrics } from '../lib/lambda/metrics';
 import { sweep, type SweepSummary } from '../lib/sweep';
 
 // Time kept back from the invocation's deadline so the summary is written before Lambda stops us.
 const SAFETY_MARGIN_MS = 10_000;
-
-const metrics = new Metrics({ namespace: 'CrmCron', serviceName: 'crm-cron' });
 
 /**
  * The EventBridge rule's target: one sweep with the invocation's remaining time as its budget.
@@ -19,7 +17,7 @@ export const handler = middy<ScheduledEvent, SweepSummary, Error, Context>().han
     const deadline = new Date(Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS);
     try {
       const summary = await sweep(app, { concurrency: app.settings.sweepConcurrency, deadline });
-      publish(summary);
+      addSweepMetrics(summary, { sweep: true });
       log.info('scheduled sweep', { event_id: event.id, event_time: event.time });
       return summary;
     } finally {
@@ -27,15 +25,3 @@ export const handler = middy<ScheduledEvent, SweepSummary, Error, Context>().han
     }
   },
 );
-
-function publish(summary: SweepSummary) {
-  metrics.addMetric('SweepSucceeded', MetricUnit.Count, 1);
-  metrics.addMetric('JobsRun', MetricUnit.Count, summary.executed);
-  metrics.addMetric('JobsSucceeded', MetricUnit.Count, summary.succeeded);
-  metrics.addMetric('JobsFailed', MetricUnit.Count, summary.failed - summary.timed_out);
-  metrics.addMetric('JobsTimedOut', MetricUnit.Count, summary.timed_out);
-  metrics.addMetric('JobsSkipped', MetricUnit.Count, summary.skipped);
-  metrics.addMetric('JobsLost', MetricUnit.Count, summary.lost);
-  metrics.addMetric('SweepDurationMs', MetricUnit.Milliseconds, summary.duration_ms);
-  metrics.addMetric('SweepLagMs', MetricUnit.Milliseconds, summary.max_lag_ms);
-}

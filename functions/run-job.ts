@@ -1,7 +1,8 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { app, log } from '../lib/lambda/app';
+import { addSweepMetrics, metrics } from '../lib/lambda/metrics';
 import { sweep, type SweepSummary } from '../lib/sweep';
 
 const SAFETY_MARGIN_MS = 10_000;
@@ -25,6 +26,9 @@ export const handler = middy<unknown, SweepSummary | { ignored: string }, Error,
       only: { jobId: parsed.data.job_id, slot: new Date(parsed.data.scheduled_for) },
       deadline: new Date(Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS),
     });
+    // Precise runs count towards the same job metrics and failure alarm as swept ones.
+    addSweepMetrics(summary, { sweep: false });
+    metrics.publishStoredMetrics();
     log.info('exact-time trigger', { ...parsed.data, executed: summary.executed });
     return summary;
   },

@@ -105,9 +105,10 @@ export class CronFunctions extends Construct {
         mainFields: ['module', 'main'],
         banner:
           "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-        // The SDK ships in the bundle: the runtime's copy is an unpinned version and does not
-        // include every package we use (e.g. @aws-sdk/rds-signer).
-        externalModules: [],
+        // The two SDK clients we use (Secrets Manager in secret mode, Scheduler for precise jobs)
+        // come from the Lambda runtime and are imported lazily; IAM tokens are signed with
+        // node:crypto (lib/aws/rds-auth-token.ts). Bundling the SDK would triple every bundle.
+        externalModules: ['@aws-sdk/*'],
         logLevel: LogLevel.WARNING,
       },
       vpc: this.props.network.vpc,

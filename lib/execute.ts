@@ -63,8 +63,8 @@ export async function executeJob(job: RunnableJob, deps: ExecuteDeps): Promise<R
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
     timer = setTimeout(() => {
-      controller.abort(new Error(`timed out after ${job.timeout_seconds} s`));
       resolve(TIMED_OUT);
+      controller.abort(new Error(`timed out after ${job.timeout_seconds} s`));
     }, job.timeout_seconds * 1000);
   });
   const log = withFields(deps.log, { job_id: job.id, job_name: job.name });
@@ -84,6 +84,9 @@ export async function executeJob(job: RunnableJob, deps: ExecuteDeps): Promise<R
     }
     return finish('success', jsonSafe(result), null);
   } catch (error) {
+    // An executor that rejects the moment it is aborted still timed out.
+    if (controller.signal.aborted)
+      return finish('timeout', null, `timed out after ${job.timeout_seconds} s`);
     return finish('error', null, errorMessage(error));
   } finally {
     clearTimeout(timer);

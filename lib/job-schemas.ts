@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The API's request and response shapes. Handlers validate with these and the OpenAPI document

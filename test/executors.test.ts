@@ -1,5 +1,6 @@
+import { describeExecutors } from '../lib/executors/describe';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { createDemoSchema } from '../lib/demo-data';
 import { createBuiltInRegistry } from '../lib/executors/built-ins';
 import { cleanOldActivities } from '../lib/executors/clean-old-activities';
@@ -391,7 +392,7 @@ describe('syncDenormalizedFields', () => {
 
 describe('built-in registry', () => {
   it('describes the three executors with their defaults in JSON Schema', () => {
-    const described = createBuiltInRegistry().describe();
+    const described = describeExecutors(createBuiltInRegistry());
     expect(described.map((executor) => executor.name)).toEqual([
       'markUsersOffline',
       'cleanOldActivities',

@@ -1,6 +1,5 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { Signer } from '@aws-sdk/rds-signer';
 import { connect, type Sql } from '../db';
+import { credentialsFromEnvironment, rdsAuthToken } from './rds-auth-token';
 
 interface AwsDatabaseBase {
   /** The RDS Proxy endpoint. */
@@ -47,8 +46,13 @@ const secretCache = new Map<string, { password: Promise<string>; readAt: number 
 function secretPassword(arn: string, region: string | undefined): Promise<string> {
   const cached = secretCache.get(arn);
   if (cached && Date.now() - cached.readAt < SECRET_MAX_AGE_MS) return cached.password;
-  const password = new SecretsManagerClient(region ? { region } : {})
-    .send(new GetSecretValueCommand({ SecretId: arn }))
+  // Loaded on first use from the Lambda runtime's SDK: functions in IAM mode never pay for it.
+  const password = import('@aws-sdk/client-secrets-manager')
+    .then(({ GetSecretValueCommand, SecretsManagerClient }) =>
+      new SecretsManagerClient(region ? { region } : {}).send(
+        new GetSecretValueCommand({ SecretId: arn }),
+      ),
+    )
     .then(({ SecretString }) => {
       const value: unknown = SecretString ? JSON.parse(SecretString).password : undefined;
       if (typeof value !== 'string' || !value) {
@@ -80,14 +84,18 @@ export function connectToAwsDatabase(
   url.username = encodeURIComponent(config.user);
   let password: () => Promise<string>;
   if (config.auth === 'iam') {
-    const signer = new Signer({
-      hostname: config.host,
-      port: config.port,
-      username: config.user,
-      ...(config.region ? { region: config.region } : {}),
-    });
+    const region = config.region;
+    if (!region)
+      throw new Error('Environment variable AWS_REGION is required for IAM authentication');
     // Called for every new connection; a token is valid for 15 minutes, only at login.
-    password = () => signer.getAuthToken();
+    password = async () =>
+      rdsAuthToken({
+        hostname: config.host,
+        port: config.port,
+        username: config.user,
+        region,
+        credentials: credentialsFromEnvironment(process.env),
+      });
   } else {
     password = () => secretPassword(config.secretArn, config.region);
   }

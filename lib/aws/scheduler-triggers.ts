@@ -1,12 +1,4 @@
-import {
-  ConflictException,
-  CreateScheduleCommand,
-  DeleteScheduleCommand,
-  ResourceNotFoundException,
-  UpdateScheduleCommand,
-  type CreateScheduleCommandInput,
-  type SchedulerClient,
-} from '@aws-sdk/client-scheduler';
+import type { CreateScheduleCommandInput, SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { TriggerPort, TriggerRequest } from '../triggers';
 
 export interface SchedulerTriggerConfig {
@@ -66,8 +58,11 @@ export function createSchedulerTriggers(
       DeadLetterConfig: { Arn: config.deadLetterQueueArn },
     },
   });
+  // The client comes from the Lambda runtime: loaded when a trigger is first touched, not at cold start.
+  const sdk = () => import('@aws-sdk/client-scheduler');
   return {
     async arm(request) {
+      const { ConflictException, CreateScheduleCommand, UpdateScheduleCommand } = await sdk();
       try {
         await client.send(new CreateScheduleCommand(input(request)));
       } catch (error) {
@@ -76,6 +71,7 @@ export function createSchedulerTriggers(
       }
     },
     async disarm(jobId) {
+      const { DeleteScheduleCommand, ResourceNotFoundException } = await sdk();
       try {
         await client.send(
           new DeleteScheduleCommand({ Name: scheduleName(jobId), GroupName: config.groupName }),

@@ -1,11 +1,9 @@
-import { z } from 'zod';
 import type { ExecutorDefinition } from './types';
 
 export interface ExecutorRegistry {
   get(name: string): ExecutorDefinition | undefined;
   names(): string[];
-  /** The `/executors` listing: each config schema published as JSON Schema. */
-  describe(): Array<{ name: string; description: string; config_schema: unknown }>;
+  list(): ExecutorDefinition[];
 }
 
 export function createRegistry(definitions: ExecutorDefinition[]): ExecutorRegistry {
@@ -18,11 +16,6 @@ export function createRegistry(definitions: ExecutorDefinition[]): ExecutorRegis
   return {
     get: (name) => byName.get(name),
     names: () => [...byName.keys()].sort(),
-    describe: () =>
-      [...byName.values()].map((definition) => ({
-        name: definition.name,
-        description: definition.description,
-        config_schema: z.toJSONSchema(definition.configSchema, { io: 'input' }),
-      })),
+    list: () => [...byName.values()],
   };
 }

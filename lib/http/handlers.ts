@@ -1,3 +1,4 @@
+import { describeExecutors } from '../executors/describe';
 import { createJob, deleteJob, getJob, listJobs, listRuns, runJobNow, updateJob } from '../jobs';
 import { createJobBody, listJobsQuery, listRunsQuery, updateJobBody } from '../job-schemas';
 import { sweep } from '../sweep';
@@ -77,7 +78,7 @@ export const runSweepRoute: RouteHandler = async (request, app) => ({
 
 export const listExecutorsRoute: RouteHandler = async (_request, { registry }) => ({
   status: 200,
-  body: { executors: registry.describe() },
+  body: { executors: describeExecutors(registry) },
 });
 
 export const openApiRoute: RouteHandler = async (_request, { registry }) => ({

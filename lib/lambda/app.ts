@@ -1,7 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AppContext } from '../app-context';
 import { connectFromEnvironment } from '../aws/database';
-import type { SchedulerTriggerConfig } from '../aws/scheduler-triggers';
+import { createSchedulerTriggers, type SchedulerTriggerConfig } from '../aws/scheduler-triggers';
 import { createBuiltInRegistry } from '../executors/built-ins';
 import { createLogger, logLevels } from '../logger';
 import type { TriggerPort } from '../triggers';
@@ -50,11 +50,8 @@ function schedulerTriggers(): TriggerPort | undefined {
   };
   let port: Promise<TriggerPort> | undefined;
   const load = () =>
-    (port ??= Promise.all([
-      import('@aws-sdk/client-scheduler'),
-      import('../aws/scheduler-triggers'),
-    ]).then(([sdk, adapter]) =>
-      adapter.createSchedulerTriggers(new sdk.SchedulerClient({}), config),
+    (port ??= import('@aws-sdk/client-scheduler').then(({ SchedulerClient }) =>
+      createSchedulerTriggers(new SchedulerClient({}), config),
     ));
   return {
     arm: async (request) => (await load()).arm(request),

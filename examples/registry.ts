@@ -1,0 +1,11 @@
+import { builtInExecutors } from '../lib/executors/built-ins';
+import { createRegistry, type ExecutorRegistry } from '../lib/executors/registry';
+import { deactivateDormantUsers } from './executors/deactivate-dormant-users';
+
+/**
+ * The example's own registry: the built-ins plus the tutorial's executor. The deployed functions
+ * and `npm start` use createBuiltInRegistry() and never see the example.
+ */
+export function createExampleRegistry(): ExecutorRegistry {
+  return createRegistry([...builtInExecutors, deactivateDormantUsers]);
+}
