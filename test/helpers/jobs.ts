@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Sql } from '../../lib/db';
 import { initialEngineMetadata } from '../../lib/engine-metadata';
 import { createRegistry } from '../../lib/executors/registry';
