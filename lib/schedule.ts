@@ -99,6 +99,14 @@ export function shortestIntervalSeconds(
   timeZone: string,
   from: Date,
 ): number | null {
+  // Every job write asks this; within an hour the answer for a schedule does not change.
+  const hour = Math.floor(from.getTime() / 3_600_000);
+  return remember(intervals, `${timeZone}\0${schedule}\0${hour}`, () =>
+    measureShortestInterval(schedule, timeZone, from),
+  );
+}
+
+function measureShortestInterval(schedule: string, timeZone: string, from: Date): number | null {
   const plan = compiled(schedule, timeZone);
   if (plan.kind === 'once') return null;
   let previous = slotAfter(plan, instantOf(from));
@@ -321,6 +329,7 @@ const CACHE_LIMIT = 1000;
 const plans = new Map<string, Plan>();
 const crons = new Map<string, { cron: string; walls: CronExpression }>();
 const zones = new Map<string, Intl.DateTimeFormat>();
+const intervals = new Map<string, number | null>();
 
 // Evicts the oldest entry first: simple, and a miss only costs one parse.
 function remember<T>(cache: Map<string, T>, key: string, make: () => T): T {

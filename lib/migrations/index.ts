@@ -1,8 +1,10 @@
 import cronTables from './0001-cron-tables';
 import preciseTriggers from './0002-precise-triggers';
+import writePath from './0003-write-path';
 
 /** Applied in order, each once. Never edit a shipped migration: add the next number. */
 export const migrations: ReadonlyArray<{ id: number; name: string; sql: string }> = [
   { id: 1, name: 'cron-tables', sql: cronTables },
   { id: 2, name: 'precise-triggers', sql: preciseTriggers },
+  { id: 3, name: 'write-path', sql: writePath },
 ];
