@@ -54,7 +54,7 @@ export async function cdkBundleOptions(): Promise<BundleOptions> {
 
 /**
  * Bundles every functions/*.ts the way the CDK's NodejsFunction does for infra/functions.ts
- * (format esm, minify, linked source map, main fields module,main, the createRequire banner, and
+ * (format esm, minify, linked source map without inlined sources, main fields module,main, the createRequire banner, and
  * its target and external modules), then times module init in fresh Node processes. External
  * modules resolve to this repository's node_modules, as they resolve to the runtime's copy on
  * Lambda.
@@ -82,6 +82,7 @@ export async function benchBundles(
         target: options.bundling.target,
         minify: true,
         sourcemap: true,
+        sourcesContent: false,
         mainFields: ['module', 'main'],
         external: options.bundling.external,
         banner: {
