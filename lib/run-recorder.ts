@@ -55,8 +55,8 @@ export class RunRecorder {
 
   record(runId: string, outcome: RunOutcome): void {
     this.pending.push({ ...outcome, run_id: runId });
-    if (this.pending.length >= this.options.flushSize) void this.flush();
-    else this.flushTimer ??= setTimeout(() => void this.flush(), this.options.flushDelayMs);
+    if (this.pending.length >= this.options.flushSize) this.flushInBackground();
+    else this.flushTimer ??= setTimeout(() => this.flushInBackground(), this.options.flushDelayMs);
   }
 
   /** Writes everything recorded so far; rejects if any write failed. */
@@ -74,6 +74,11 @@ export class RunRecorder {
     }
     await this.writing;
     if (this.failure) throw this.failure;
+  }
+
+  // A failed write is kept in `failure` and thrown by the next flush() or close().
+  private flushInBackground(): void {
+    this.flush().catch(() => {});
   }
 
   /** Flushes and stops the heartbeat. */

@@ -87,7 +87,12 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
       ? Math.floor((options.deadline.getTime() - RECORDING_MARGIN_MS - now().getTime()) / 1000)
       : Number.POSITIVE_INFINITY;
 
-  summary.lost = (await markLostRuns(deps.sql, now())).length;
+  try {
+    summary.lost = (await markLostRuns(deps.sql, now())).length;
+  } catch (error) {
+    deps.log.error('sweep failed', { error: errorMessage(error), ...summary, results: undefined });
+    throw error;
+  }
 
   const recorder = new RunRecorder(deps.sql, deps.log, recorderOptions);
   const queue: ClaimedRun[] = [];

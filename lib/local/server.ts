@@ -62,7 +62,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
 
   const server: Server = createServer(async (request, response) => {
     try {
-      const url = new URL(request.url ?? '/', 'http://local');
+      const url = requestUrl(request.url);
       const method = (request.method ?? 'GET').toUpperCase();
       let handler = notFound;
       let routeKey = '$default';
@@ -107,6 +107,23 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       );
     }
   });
+  // Requests Node cannot parse (a head over 16 KiB, bytes that are not HTTP) still get a problem.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const body = JSON.stringify({
+      type: 'about:blank',
+      title: status === 431 ? 'Request Header Fields Too Large' : 'Bad Request',
+      status,
+      detail:
+        status === 431 ? 'the request head is larger than 16 KiB' : 'the request is not valid HTTP',
+    });
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+        `content-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+        `connection: close\r\n\r\n${body}`,
+    );
+  });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -122,6 +139,20 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         server.closeIdleConnections();
       }),
   };
+}
+
+/**
+ * The request target as a URL. `new URL(target, base)` would read `//host/...` as a host, so an
+ * origin-form target is appended to the base instead; an absolute-form one keeps its path.
+ */
+function requestUrl(target: string | undefined): URL {
+  try {
+    if (target?.startsWith('/')) return new URL(`http://local${target}`);
+    const absolute = new URL(target ?? '/');
+    return new URL(`http://local${absolute.pathname}${absolute.search}`);
+  } catch {
+    return new URL('http://local/');
+  }
 }
 
 function decodeParams(
