@@ -28,6 +28,19 @@ export interface FunctionOptions {
  * minified ESM with source maps, ARM64 on the newest Node.js runtime, in the VPC behind one
  * security group that may reach only the proxy and AWS APIs, with its own log group.
  */
+/**
+ * The functions whose work moves a job's next_run (writes, sweeps, exact-time runs): only they may
+ * create and delete schedules and pass the Scheduler role.
+ */
+export const SCHEDULE_MANAGERS = new Set([
+  'create-job',
+  'update-job',
+  'delete-job',
+  'run-sweep',
+  'run-due-jobs',
+  'run-job',
+]);
+
 export class CronFunctions extends Construct {
   readonly securityGroup: ec2.SecurityGroup;
   readonly byName = new Map<string, NodejsFunction>();
@@ -70,7 +83,6 @@ export class CronFunctions extends Construct {
       ...(config.dbAuth === 'secret' ? { DB_SECRET_ARN: database.secret.secretArn } : {}),
       SWEEP_INTERVAL_SECONDS: String(config.sweepIntervalMinutes * 60),
       NODE_OPTIONS: '--enable-source-maps',
-      ...scheduling.environment,
     };
     acknowledge(
       this,
@@ -85,6 +97,7 @@ export class CronFunctions extends Construct {
   }
 
   create(name: string, options: FunctionOptions): NodejsFunction {
+    const managesSchedules = SCHEDULE_MANAGERS.has(name);
     const id = name.replace(/(^|-)([a-z])/g, (_, _dash: string, c: string) => c.toUpperCase());
     const fn = new NodejsFunction(this, id, {
       entry: this.props.entry(name),
@@ -117,12 +130,15 @@ export class CronFunctions extends Construct {
       vpc: this.props.network.vpc,
       vpcSubnets: this.props.network.subnets,
       securityGroups: [this.securityGroup],
-      environment: this.environment,
+      // Only functions that move a job's next_run keep exact-time triggers in step.
+      environment: managesSchedules
+        ? { ...this.environment, ...this.props.scheduling.environment }
+        : this.environment,
       logGroup: new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH }),
       ...(options.deadLetterQueue ? { deadLetterQueue: options.deadLetterQueue } : {}),
     });
     this.props.database.grantConnect(fn);
-    this.props.scheduling.grantManageSchedules(fn);
+    if (managesSchedules) this.props.scheduling.grantManageSchedules(fn);
     this.byName.set(name, fn);
     return fn;
   }

@@ -8,6 +8,7 @@ import { VALIDATION_REPORT_FILE } from 'aws-cdk-lib/cx-api';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeTable } from '../../lib/http/route-table';
+import { SCHEDULE_MANAGERS } from '../../infra/functions';
 import { createCronApp } from '../../infra/cron-app';
 import type { CronStack } from '../../infra/cron-stack';
 import { existingContext } from './fixtures/contexts';
@@ -407,21 +408,48 @@ describe('precise jobs', () => {
     ]);
   });
 
-  it("every function may arm triggers in the stack's schedule group", () => {
+  it('only the functions that move next_run may arm triggers and pass the Scheduler role', () => {
     const { stack, template } = fresh;
     const resources = template.toJSON().Resources;
-    for (const name of stack.functions.byName.keys()) {
-      const env = resources[fnId(stack, name)].Properties.Environment.Variables;
-      expect(env).toMatchObject({
-        SCHEDULER_GROUP_NAME: stack.scheduling.group.scheduleGroupName,
-        SCHEDULER_ROLE_ARN: { 'Fn::GetAtt': [id(stack, stack.scheduling.role), 'Arn'] },
-        SCHEDULER_DLQ_ARN: {
-          'Fn::GetAtt': [id(stack, stack.scheduling.deadLetterQueue), 'Arn'],
-        },
-      });
-      expect(JSON.stringify(env.RUN_JOB_FUNCTION_ARN)).toContain(
-        `:function:${stack.scheduling.runJobFunctionName}`,
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    const passesRole = (roleId: string) =>
+      policies.some(
+        (policy) =>
+          JSON.stringify(policy.Properties.Roles).includes(roleId) &&
+          JSON.stringify(policy.Properties.PolicyDocument).includes('iam:PassRole'),
       );
+    const managers = [...stack.functions.byName.keys()].filter((name) =>
+      SCHEDULE_MANAGERS.has(name),
+    );
+    expect(managers.sort()).toEqual([...SCHEDULE_MANAGERS].sort());
+    for (const name of stack.functions.byName.keys()) {
+      const fn = resources[fnId(stack, name)].Properties;
+      const env = fn.Environment.Variables;
+      const roleId = fn.Role['Fn::GetAtt'][0] as string;
+      if (SCHEDULE_MANAGERS.has(name)) {
+        expect(env, name).toMatchObject({
+          SCHEDULER_GROUP_NAME: stack.scheduling.group.scheduleGroupName,
+          SCHEDULER_ROLE_ARN: { 'Fn::GetAtt': [id(stack, stack.scheduling.role), 'Arn'] },
+          SCHEDULER_DLQ_ARN: {
+            'Fn::GetAtt': [id(stack, stack.scheduling.deadLetterQueue), 'Arn'],
+          },
+        });
+        expect(JSON.stringify(env.RUN_JOB_FUNCTION_ARN)).toContain(
+          `:function:${stack.scheduling.runJobFunctionName}`,
+        );
+        expect(passesRole(roleId), name).toBe(true);
+      } else {
+        expect(env.SCHEDULER_GROUP_NAME, name).toBeUndefined();
+        expect(passesRole(roleId), name).toBe(false);
+      }
+    }
+    const passRole = policies
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+      .filter((statement) => JSON.stringify(statement.Action).includes('iam:PassRole'));
+    for (const statement of passRole) {
+      expect(statement.Resource).toEqual({
+        'Fn::GetAtt': [id(stack, stack.scheduling.role), 'Arn'],
+      });
     }
     template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', {
       Name: stack.scheduling.group.scheduleGroupName,
