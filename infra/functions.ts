@@ -59,7 +59,7 @@ export class CronFunctions extends Construct {
     },
   ) {
     super(scope, id);
-    const { config, network, database, scheduling } = props;
+    const { config, network, database } = props;
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: network.vpc,
       description: 'Lambda functions: RDS Proxy and AWS APIs out, nothing in',
