@@ -185,7 +185,7 @@ export function readConfig(node: Pick<Node, 'tryGetContext'>): CronConfig {
 
   const createVpcEndpoints = bool('createVpcEndpoints', !existing);
   if (!existing && !createVpcEndpoints) {
-    // Isolated subnets reach AWS APIs (Secrets Manager for rotation, Scheduler) only this way.
+    // Isolated subnets reach AWS APIs (Secrets Manager in secret mode, Scheduler) only this way.
     throw new Error('Context createVpcEndpoints=false applies only to an existing VPC');
   }
   return {

@@ -13,10 +13,10 @@ import type { Network } from './network';
 export const PROXY_PORT = 5432;
 
 /**
- * PostgreSQL behind RDS Proxy. New mode creates the instance (credentials generated in Secrets
- * Manager, rotated monthly); existing mode imports the CRM's instance, security group and
- * secret. Either way only the proxy (and, in new mode, the rotation function) reaches the
- * database, and clients reach the proxy with TLS.
+ * PostgreSQL behind RDS Proxy. New mode creates the instance (master password managed by RDS in
+ * Secrets Manager and rotated by RDS itself, so no rotation function needs a network path);
+ * existing mode imports the CRM's instance, security group and secret. Either way only the proxy
+ * reaches the database, and clients reach the proxy with TLS.
  */
 export class CronDatabase extends Construct {
   readonly proxy: rds.DatabaseProxy;
@@ -26,8 +26,6 @@ export class CronDatabase extends Construct {
   readonly proxySecurityGroup: ec2.SecurityGroup;
   /** The security groups of the database instance (imported in existing mode). */
   readonly instanceSecurityGroups: ec2.ISecurityGroup[];
-  /** New mode only: the secret rotation function's, the one other way into the database. */
-  readonly rotationSecurityGroup: ec2.SecurityGroup | undefined;
   /** What has to exist before a client can connect through the proxy. */
   readonly ready: Construct[];
 
@@ -51,7 +49,7 @@ export class CronDatabase extends Construct {
     if (db.mode === 'new') {
       const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
         vpc,
-        description: 'PostgreSQL: reachable from the proxy and the rotation function only',
+        description: 'PostgreSQL: reachable from the proxy only',
         allowAllOutbound: false,
       });
       const created = new rds.DatabaseInstance(this, 'Instance', {
@@ -62,7 +60,12 @@ export class CronDatabase extends Construct {
         securityGroups: [securityGroup],
         publiclyAccessible: false,
         databaseName: config.dbName,
-        credentials: rds.Credentials.fromGeneratedSecret(config.dbUser),
+        // RDS creates the secret and rotates it itself (every 7 days by default): no rotation
+        // function, so nothing but the proxy needs a way into the database. RDS Proxy picks up a
+        // rotated secret by itself; in secret mode the functions re-read it within 15 minutes
+        // (lib/aws/database.ts).
+        credentials: rds.Credentials.fromUsername(config.dbUser),
+        manageMasterUserPassword: true,
         storageEncrypted: true,
         storageType: rds.StorageType.GP3,
         allocatedStorage: db.allocatedStorageGiB,
@@ -73,31 +76,14 @@ export class CronDatabase extends Construct {
         // The proxy authenticates IAM clients; this keeps direct IAM logins possible for admins.
         iamAuthentication: true,
       });
-      if (!created.secret) throw new Error('generated credentials always have a secret');
-      const rotationSecurityGroup = new ec2.SecurityGroup(this, 'RotationSecurityGroup', {
-        vpc,
-        description: 'Secret rotation function: database and Secrets Manager out',
-        allowAllOutbound: false,
-      });
-      this.rotationSecurityGroup = rotationSecurityGroup;
-      // Single user is enough: RDS Proxy picks up a rotated secret by itself, and in
-      // secret mode the functions re-read it within 15 minutes (lib/aws/database.ts).
-      created.addRotationSingleUser({
-        automaticallyAfter: Duration.days(30),
-        // The generated password is new; rotating during the first deploy would race migrate.
-        rotateImmediatelyOnUpdate: false,
-        vpcSubnets: subnets,
-        securityGroup: rotationSecurityGroup,
-        ...(network.secretsManagerEndpoint ? { endpoint: network.secretsManagerEndpoint } : {}),
-      });
-      network.secretsManagerEndpoint?.connections.allowDefaultPortFrom(rotationSecurityGroup);
+      if (!created.secret) throw new Error('an RDS-managed password always has a secret');
       instance = created;
       this.secret = created.secret;
       this.endpointAddress = created.dbInstanceEndpointAddress;
       acknowledge(
         created,
         'AwsSolutions-RDS11',
-        'The database is reachable only from the proxy and rotation security groups in isolated subnets; a non-default port adds nothing.',
+        'The database is reachable only from the proxy security group in isolated subnets; a non-default port adds nothing.',
       );
       if (!db.multiAz) {
         acknowledge(
@@ -133,7 +119,6 @@ export class CronDatabase extends Construct {
           : {}),
       });
       this.endpointAddress = db.dbEndpoint;
-      this.rotationSecurityGroup = undefined;
     }
 
     this.proxy = new rds.DatabaseProxy(this, 'Proxy', {

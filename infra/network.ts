@@ -12,8 +12,6 @@ import { acknowledge } from './nag';
 export class Network extends Construct {
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
-  /** Secrets Manager endpoint, for the rotation function; undefined when not created here. */
-  readonly secretsManagerEndpoint: ec2.IInterfaceVpcEndpoint | undefined;
   readonly endpoints: ec2.InterfaceVpcEndpoint[] = [];
 
   constructor(scope: Construct, id: string, config: CronConfig) {
@@ -54,17 +52,14 @@ export class Network extends Construct {
     }
 
     if (config.createVpcEndpoints) {
-      // Only the AWS APIs the functions call: Secrets Manager (secret mode, rotation) and
+      // Only the AWS APIs the functions call: Secrets Manager (secret mode) and
       // EventBridge Scheduler (precise jobs). Lambda's own logs do not go through the VPC.
       const endpoint = (name: string, service: ec2.InterfaceVpcEndpointAwsService) =>
         this.vpc.addInterfaceEndpoint(name, { service, subnets: this.subnets, open: false });
-      const secrets = endpoint(
-        'SecretsManager',
-        ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+      this.endpoints.push(
+        endpoint('SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER),
+        endpoint('Scheduler', new ec2.InterfaceVpcEndpointAwsService('scheduler')),
       );
-      const scheduler = endpoint('Scheduler', new ec2.InterfaceVpcEndpointAwsService('scheduler'));
-      this.secretsManagerEndpoint = secrets;
-      this.endpoints.push(secrets, scheduler);
     }
   }
 

@@ -287,7 +287,7 @@ describe('functions', () => {
 });
 
 describe('database and proxy', () => {
-  it('new: private, encrypted PostgreSQL 16+ with rotated generated credentials', () => {
+  it('new: private, encrypted PostgreSQL 16+ with RDS-managed, rotated credentials', () => {
     const { template } = fresh;
     template.hasResourceProperties('AWS::RDS::DBInstance', {
       Engine: 'postgres',
@@ -298,20 +298,22 @@ describe('database and proxy', () => {
       DeletionProtection: true,
       BackupRetentionPeriod: 7,
       MasterUsername: 'crm_cron',
+      // RDS manages and rotates the master password itself: no rotation function.
+      ManageMasterUserPassword: true,
+      MasterUserPassword: Match.absent(),
     });
-    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
-      RotationRules: { ScheduleExpression: 'rate(30 days)' },
-    });
+    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
+    template.resourceCountIs('AWS::Serverless::Application', 0);
     variant.template.hasResourceProperties('AWS::RDS::DBInstance', {
       MultiAZ: true,
       DeletionProtection: false,
     });
   });
 
-  it('new: the database accepts connections only from the proxy (and secret rotation)', () => {
+  it('new: the database accepts connections only from the proxy', () => {
     const { stack, template } = fresh;
     const [dbSg] = stack.database.instanceSecurityGroups;
-    if (!dbSg || !stack.database.rotationSecurityGroup) throw new Error('missing groups');
+    if (!dbSg) throw new Error('missing group');
     const dbSgId = id(stack, dbSg);
     expect(template.toJSON().Resources[dbSgId].Properties.SecurityGroupIngress).toBeUndefined();
     const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).filter(
@@ -319,12 +321,9 @@ describe('database and proxy', () => {
         JSON.stringify(r.Properties.GroupId) ===
         JSON.stringify({ 'Fn::GetAtt': [dbSgId, 'GroupId'] }),
     );
-    expect(ingress.map((r) => r.Properties.SourceSecurityGroupId['Fn::GetAtt'][0]).sort()).toEqual(
-      [
-        id(stack, stack.database.proxySecurityGroup),
-        id(stack, stack.database.rotationSecurityGroup),
-      ].sort(),
-    );
+    expect(ingress.map((r) => r.Properties.SourceSecurityGroupId['Fn::GetAtt'][0])).toEqual([
+      id(stack, stack.database.proxySecurityGroup),
+    ]);
     expect(ingress.every((r) => r.Properties.CidrIp === undefined)).toBe(true);
   });
 
