@@ -9,9 +9,9 @@
  *
  * Embedded PostgreSQL, or a new database on DATABASE_URL's server. Exits 1 when a check fails.
  */
-import os from 'node:os';
+import { describeMachine } from './machine';
 import type { AppContext } from '../lib/app-context';
-import { connect, type Sql } from '../lib/db';
+import { connect } from '../lib/db';
 import { startLocalServer } from '../lib/local/server';
 import { silentLog } from '../lib/logger';
 import { sweep, type SweepSummary } from '../lib/sweep';
@@ -193,21 +193,6 @@ async function main(): Promise<number> {
     await admin.end();
     await db.stop();
   }
-}
-
-async function describeMachine(admin: Sql, origin: string): Promise<Record<string, string>> {
-  const [pg] = await admin<{ version: string; shared_buffers: string; sync: string }[]>`
-    select current_setting('server_version') as version,
-      current_setting('shared_buffers') as shared_buffers,
-      current_setting('synchronous_commit') as sync`;
-  const cpus = os.cpus();
-  return {
-    CPU: `${cpus[0]?.model ?? 'unknown'} (${cpus.length} cores)`,
-    Memory: `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
-    OS: `${os.type()} ${os.release()} ${os.arch()}`,
-    'Node.js': process.version,
-    PostgreSQL: `${pg!.version} (${origin}; shared_buffers ${pg!.shared_buffers}, synchronous_commit ${pg!.sync})`,
-  };
 }
 
 process.exitCode = await main().catch((error: unknown) => {

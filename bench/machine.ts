@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import type { Sql } from '../lib/db';
 
 /** Busy and total CPU time of the whole machine so far, in clock ticks (Linux /proc/stat). */
 async function cpuTicks(): Promise<{ busy: number; total: number } | undefined> {
@@ -68,4 +70,20 @@ export function cpuDelta(before: Map<number, number>, after: Map<number, number>
   let total = 0;
   for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
   return total;
+}
+
+/** The machine and database server the figures were measured on. */
+export async function describeMachine(admin: Sql, origin: string): Promise<Record<string, string>> {
+  const [pg] = await admin<{ version: string; shared_buffers: string; sync: string }[]>`
+    select current_setting('server_version') as version,
+      current_setting('shared_buffers') as shared_buffers,
+      current_setting('synchronous_commit') as sync`;
+  const cpus = os.cpus();
+  return {
+    CPU: `${cpus[0]?.model ?? 'unknown'} (${cpus.length} cores)`,
+    Memory: `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
+    OS: `${os.type()} ${os.release()} ${os.arch()}`,
+    'Node.js': process.version,
+    PostgreSQL: `${pg!.version} (${origin}; shared_buffers ${pg!.shared_buffers}, synchronous_commit ${pg!.sync})`,
+  };
 }

@@ -2,10 +2,11 @@
  * `npm run bench`: the figures of the developers' guide, measured on this machine against a
  * fresh PostgreSQL (embedded, or a new database on DATABASE_URL's server).
  */
+import { describeMachine } from './machine';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { format } from 'prettier';
-import { connect, type Sql } from '../lib/db';
+import { connect } from '../lib/db';
 import { benchApi, type LoadResult } from './api';
 import { benchBundles, biggestInputs, cdkBundleOptions, type BundleResult } from './bundles';
 import { insertIdleJobs, startBenchDatabase } from './database';
@@ -178,21 +179,6 @@ async function main() {
     await admin.end();
     await db.stop();
   }
-}
-
-async function describeMachine(admin: Sql, origin: string): Promise<Record<string, string>> {
-  const [pg] = await admin<{ version: string; shared_buffers: string; sync: string }[]>`
-    select current_setting('server_version') as version,
-      current_setting('shared_buffers') as shared_buffers,
-      current_setting('synchronous_commit') as sync`;
-  const cpus = os.cpus();
-  return {
-    CPU: `${cpus[0]?.model ?? 'unknown'} (${cpus.length} cores)`,
-    Memory: `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
-    OS: `${os.type()} ${os.release()} ${os.arch()}`,
-    'Node.js': process.version,
-    PostgreSQL: `${pg!.version} (${origin}; shared_buffers ${pg!.shared_buffers}, synchronous_commit ${pg!.sync})`,
-  };
 }
 
 function sweepFigures(figures: Figure[], drains: DrainResult[]) {
