@@ -20,10 +20,6 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
     idle_timeout: 60,
     connect_timeout: 10,
     onnotice: () => {},
-    // We use no custom array types. Fetching them costs a round trip on every new connection, and
-    // postgres.js runs that query without a rejection handler: a connection terminated right then
-    // becomes an unhandled rejection that would crash the process.
-    fetch_types: false,
     ...(options.password === undefined ? {} : { password: options.password }),
     ...(options.ssl === undefined ? {} : { ssl: options.ssl }),
     connection: { application_name: 'crm-cron' },
