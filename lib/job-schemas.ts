@@ -64,20 +64,27 @@ const writableJobFields = {
   precise: z.boolean(),
 };
 
+// The defaults the job service applies, published in the OpenAPI document (documentation only:
+// an omitted field stays undefined here and the service fills it in).
 export const createJobBody = z.strictObject({
   name: writableJobFields.name,
   schedule: writableJobFields.schedule,
   function_name: writableJobFields.function_name,
-  timezone: writableJobFields.timezone.optional(),
-  is_active: writableJobFields.is_active.optional(),
-  metadata: writableJobFields.metadata.optional(),
-  tenant_id: writableJobFields.tenant_id.optional(),
-  timeout_seconds: writableJobFields.timeout_seconds.optional(),
-  precise: writableJobFields.precise.optional(),
+  timezone: writableJobFields.timezone.optional().meta({ default: 'UTC' }),
+  is_active: writableJobFields.is_active.optional().meta({ default: true }),
+  metadata: writableJobFields.metadata.optional().meta({ default: {} }),
+  tenant_id: writableJobFields.tenant_id.optional().meta({ default: null }),
+  timeout_seconds: writableJobFields.timeout_seconds.optional().meta({ default: 60 }),
+  precise: writableJobFields.precise.optional().meta({ default: false }),
 });
 export type CreateJobBody = z.infer<typeof createJobBody>;
 
-export const updateJobBody = createJobBody.partial();
+// A PUT changes only the fields it names, so nothing here has a default.
+export const updateJobBody = z.strictObject(
+  Object.fromEntries(
+    Object.entries(writableJobFields).map(([key, schema]) => [key, schema.optional()]),
+  ) as { [Key in keyof typeof writableJobFields]: z.ZodOptional<(typeof writableJobFields)[Key]> },
+);
 export type UpdateJobBody = z.infer<typeof updateJobBody>;
 
 const booleanText = z.enum(['true', 'false']).transform((value) => value === 'true');
