@@ -1,104 +1,12 @@
-import { createDemoSchema, loadDemoData } from '../demo-data';
-import { connect } from '../db';
-import { seedDefaultJobs } from '../default-jobs';
 import { createBuiltInRegistry } from '../executors/built-ins';
-import { createLogger } from '../logger';
-import { migrate } from '../migrate';
-import { sweep } from '../sweep';
-import { parseLocalConfig, redactUrl } from './config';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres';
-import { startLocalServer } from './server';
-import { createLocalApp, LOCAL_SWEEP_CONCURRENCY } from './app';
+import { runLocalStack } from './stack';
 
-const EMBEDDED_DATA_DIR = '.data/postgres';
-
-/**
- * `npm start`: the whole system on one machine. Ctrl-C (or SIGTERM) lets a sweep in progress
- * finish and record its runs, then stops the server, the pool and the embedded PostgreSQL; a
- * second Ctrl-C exits at once (unfinished runs are then declared lost by a later sweep).
- */
-async function main() {
-  const config = parseLocalConfig(process.env);
-  const log = createLogger(config.logLevel);
-
-  let embedded: EmbeddedDatabase | undefined;
-  let databaseUrl = config.databaseUrl;
-  if (!databaseUrl) {
-    embedded = await startEmbeddedPostgres({
-      dataDir: EMBEDDED_DATA_DIR,
-      persistent: true,
-      onLog: (line) => log.debug('postgres', { line: line.trim() }),
-    });
-    databaseUrl = embedded.url;
-  }
-  const sql = connect(databaseUrl, { max: 10 });
-  const registry = createBuiltInRegistry();
-  const applied = await migrate(sql);
-  const seeded = await seedDefaultJobs(sql, registry);
-  const app = await createLocalApp({
-    sql,
-    registry,
-    log,
-    sweepIntervalSeconds: config.tickIntervalSeconds || 300,
-  });
-  let demoLoaded = false;
-  if (embedded) {
-    await createDemoSchema(sql);
-    demoLoaded = await loadDemoData(sql);
-  }
-  const server = await startLocalServer({
-    app,
-    log,
-    host: config.host,
-    port: config.port,
-    apiToken: config.apiToken,
-  });
-  log.info('crm-cron is up', {
-    url: `${server.url}/api/cron`,
-    database: embedded ? `embedded PostgreSQL in ${EMBEDDED_DATA_DIR}` : redactUrl(databaseUrl),
-    migrations_applied: applied,
-    default_jobs_seeded: seeded,
-    demo_data_loaded: demoLoaded,
-    sweep_every_seconds: config.tickIntervalSeconds || 'off',
-    auth: config.apiToken ? 'bearer token' : 'none',
-  });
-
-  let stopping = 0;
-  let sweeping: Promise<unknown> | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  const tick = () => {
-    sweeping = sweep(app, { concurrency: LOCAL_SWEEP_CONCURRENCY })
-      .catch((error: unknown) => log.error('sweep failed', { error: (error as Error).message }))
-      .finally(() => {
-        sweeping = undefined;
-        if (stopping === 0) timer = setTimeout(tick, config.tickIntervalSeconds * 1000);
-      });
-  };
-  if (config.tickIntervalSeconds > 0) tick();
-
-  const stop = async (signal: string) => {
-    // npm and tsx pass the terminal's Ctrl-C on as well, so one key press can arrive twice.
-    if (stopping > 0 && Date.now() - stopping > 1_000) {
-      log.warn('second signal: exiting now', { signal });
-      process.exit(1);
-    }
-    if (stopping > 0) return;
-    stopping = Date.now();
-    log.info('stopping', { signal });
-    clearTimeout(timer);
-    app.close();
-    await sweeping;
-    await server.close();
-    await sql.end({ timeout: 5 });
-    await embedded?.stop();
-    log.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-}
-
-main().catch((error: unknown) => {
+/** `npm start`: the local stack with the built-in executors. */
+runLocalStack({
+  registry: createBuiltInRegistry(),
+  dataDir: '.data/postgres',
+  upMessage: 'crm-cron is up',
+}).catch((error: unknown) => {
   console.error(`crm-cron failed to start: ${(error as Error).message}`);
   process.exit(1);
 });
