@@ -1,5 +1,5 @@
+import postgres from 'postgres';
 import type { Sql } from '../lib/db';
-import { LOST_RUN_ERROR } from '../lib/lost-runs';
 import { silentLog } from '../lib/logger';
 import { sweep } from '../lib/sweep';
 import { benchRegistry } from './executors';
@@ -76,37 +76,6 @@ export async function idleSweeps(
 // The two statements a nothing-due sweep issues, copied from lib/lost-runs.ts (markLostRuns, with
 // metadataAfterRun inlined) and lib/claim.ts (claimDueJobs' first select), with the parameters
 // sweep() gives them when it has no deadline.
-const MARK_LOST_SQL = `
-    with o as (
-      update cron_job_run
-      set status = 'lost', finished_at = $1::timestamptz, error = $2::text, deadline = null,
-        duration_ms = greatest(0, round(extract(epoch from ($1::timestamptz - started_at)) * 1000))
-      where status = 'running' and deadline < $1::timestamptz
-      returning id, job_id, status, error, duration_ms
-    ), jobs as (
-      update cron_job j set metadata = j.metadata || jsonb_build_object(
-    'execution_count', case when jsonb_typeof(j.metadata->'execution_count') = 'number'
-      then (j.metadata->>'execution_count')::bigint else 0 end + 1,
-    'error_count', case when jsonb_typeof(j.metadata->'error_count') = 'number'
-      then (j.metadata->>'error_count')::bigint else 0 end + (o.status <> 'success')::int,
-    'last_execution_status', case when o.status = 'success' then 'success' else 'error' end,
-    'last_error', case when o.status = 'success' then 'null'::jsonb else to_jsonb(o.error) end,
-    'last_duration_ms', o.duration_ms
-  )
-      from o where j.id = o.job_id
-    )
-    select job_id, id as run_id from o`;
-
-const CLAIM_SELECT_SQL = `
-      select j.id, j.name, j.tenant_id, j.function_name, j.metadata, j.timeout_seconds,
-        j.schedule, j.timezone, j.next_run,
-        exists (select from cron_job_run r where r.job_id = j.id and r.status = 'running') as busy
-      from cron_job j
-      where j.is_active and j.next_run <= $1::timestamptz and j.timeout_seconds <= $2::int
-      order by j.next_run
-      limit $3::int
-      for update of j skip locked`;
-
 export interface ExplainResult {
   /** Median over the repetitions of planning + execution time of both statements. */
   totalMs: number;
@@ -119,23 +88,48 @@ export interface ExplainResult {
   }[];
 }
 
-/** EXPLAIN (ANALYZE, BUFFERS) of both statements, in a transaction that is rolled back. */
-export async function explainIdleSweep(admin: Sql, repetitions: number): Promise<ExplainResult> {
+/**
+ * EXPLAIN (ANALYZE, BUFFERS) of the statements a real idle sweep sends, captured from the wire
+ * (so the plans are of the engine's SQL as it is, not of a copy), each in a rolled-back
+ * transaction.
+ */
+export async function explainIdleSweep(
+  admin: Sql,
+  databaseUrl: string,
+  repetitions: number,
+): Promise<ExplainResult> {
   await assertNothingDue(admin);
+  const captured: { label: string; text: string; params: unknown[] }[] = [];
+  const recording = postgres(databaseUrl, {
+    max: 1,
+    onnotice: () => {},
+    debug: (_connection, text, params) => {
+      if (/^\s*(begin|commit)\b/i.test(text)) return;
+      captured.push({
+        label: statementLabel(text.replace(/\s+/g, ' ').trim()),
+        text,
+        params: [...params],
+      });
+    },
+  });
+  try {
+    // Connect first, so the driver's own set-up queries are not taken for the sweep's.
+    await recording`select 1`;
+    captured.length = 0;
+    await sweep({ sql: recording, registry: benchRegistry, log: silentLog });
+  } finally {
+    await recording.end();
+  }
   const totals: number[] = [];
   let last: ExplainResult['statements'] = [];
   for (let i = 0; i < repetitions; i += 1) {
-    const now = new Date().toISOString();
     const statements: ExplainResult['statements'] = [];
     await admin
       .begin(async (tx) => {
-        for (const [label, text, params] of [
-          ['markLostRuns', MARK_LOST_SQL, [now, LOST_RUN_ERROR]],
-          ['claim: select due', CLAIM_SELECT_SQL, [now, 2_147_483_647, 1000]],
-        ] as const) {
+        for (const { label, text, params } of captured) {
           const [row] = await tx.unsafe<{ 'QUERY PLAN': ExplainJson[] }[]>(
             `explain (analyze, buffers, format json) ${text}`,
-            [...params],
+            params as never[],
           );
           const plan = row!['QUERY PLAN'][0]!;
           statements.push({

@@ -113,7 +113,7 @@ async function main() {
       });
     }
     progress('EXPLAIN ANALYZE of an idle sweep');
-    const explained = await explainIdleSweep(admin, 20);
+    const explained = await explainIdleSweep(admin, db.url, 20);
 
     // 1b. The 10,000-due case against a million jobs, then the first idle sweep after it.
     await pickDueJobs(admin, 10_000);
