@@ -4,7 +4,7 @@ import { silentLog } from '../lib/logger';
 import { sweep } from '../lib/sweep';
 import { benchRegistry } from './executors';
 import { median } from './report';
-import { readStatements, resetStatements, statementLabel } from './stats';
+import { resetStatements, statementBreakdown, statementLabel } from './stats';
 
 export interface IdleResult {
   sweeps: number;
@@ -54,21 +54,12 @@ export async function idleSweeps(
   }
   const result: IdleResult = { sweeps: options.count, wallMs: median(walls) };
   if (options.statStatements) {
-    const stats = await readStatements(admin);
-    const byLabel = new Map<string, { calls: number; ms: number }>();
-    for (const stat of stats) {
-      const label = statementLabel(stat.query);
-      const entry = byLabel.get(label) ?? { calls: 0, ms: 0 };
-      entry.calls += stat.calls;
-      entry.ms += stat.total_ms;
-      byLabel.set(label, entry);
-    }
-    result.breakdown = [...byLabel].map(([label, entry]) => ({
-      label,
-      calls: entry.calls,
+    const breakdown = (await statementBreakdown(admin)).map((entry) => ({
+      ...entry,
       ms: entry.ms / options.count,
     }));
-    result.dbMs = result.breakdown.reduce((sum, entry) => sum + entry.ms, 0);
+    result.breakdown = breakdown;
+    result.dbMs = breakdown.reduce((sum, entry) => sum + entry.ms, 0);
   }
   return result;
 }

@@ -41,3 +41,18 @@ export function statementLabel(query: string): string {
   if (q.includes('delete from cron_job_run')) return 'releaseClaims';
   return query.slice(0, 60);
 }
+
+/** pg_stat_statements since the last reset, summed per engine statement. */
+export async function statementBreakdown(
+  sql: Sql,
+): Promise<{ label: string; calls: number; ms: number }[]> {
+  const byLabel = new Map<string, { calls: number; ms: number }>();
+  for (const stat of await readStatements(sql)) {
+    const label = statementLabel(stat.query);
+    const entry = byLabel.get(label) ?? { calls: 0, ms: 0 };
+    entry.calls += stat.calls;
+    entry.ms += stat.total_ms;
+    byLabel.set(label, entry);
+  }
+  return [...byLabel].map(([label, entry]) => ({ label, ...entry }));
+}

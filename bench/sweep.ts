@@ -4,7 +4,7 @@ import { sweep, type SweepDeps } from '../lib/sweep';
 import { benchRegistry } from './executors';
 import { cpuByProcess, cpuDelta } from './machine';
 import { median } from './report';
-import { readStatements, resetStatements, statementLabel } from './stats';
+import { resetStatements, statementBreakdown } from './stats';
 
 export interface DrainResult {
   tableSize: number;
@@ -113,16 +113,7 @@ export async function drain(
       walls.push(wall);
 
       if (options.statStatements) {
-        const stats = await readStatements(admin);
-        const byLabel = new Map<string, { calls: number; ms: number }>();
-        for (const stat of stats) {
-          const label = statementLabel(stat.query);
-          const entry = byLabel.get(label) ?? { calls: 0, ms: 0 };
-          entry.calls += stat.calls;
-          entry.ms += stat.total_ms;
-          byLabel.set(label, entry);
-        }
-        dbBreakdown = [...byLabel].map(([label, entry]) => ({ label, ...entry }));
+        dbBreakdown = await statementBreakdown(admin);
       }
 
       const [check] = await admin<
