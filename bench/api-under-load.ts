@@ -14,7 +14,7 @@ import type { AppContext } from '../lib/app-context';
 import { connect } from '../lib/db';
 import { startLocalServer } from '../lib/local/server';
 import { silentLog } from '../lib/logger';
-import { sweep, type SweepSummary } from '../lib/sweep';
+import { sweep, type SweepSummary } from '../lib/engine/sweep';
 import { load } from './api';
 import { insertIdleJobs, startBenchDatabase } from './database';
 import { benchRegistry } from './executors';

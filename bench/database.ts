@@ -3,7 +3,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect, type Sql } from '../lib/db';
-import { initialEngineMetadata } from '../lib/engine-metadata';
+import { initialEngineMetadata } from '../lib/engine/metadata';
 import { startEmbeddedPostgres } from '../lib/local/embedded-postgres';
 import { migrate } from '../lib/migrate';
 

@@ -1,7 +1,7 @@
 import postgres from 'postgres';
 import type { Sql } from '../lib/db';
 import { silentLog } from '../lib/logger';
-import { sweep } from '../lib/sweep';
+import { sweep } from '../lib/engine/sweep';
 import { benchRegistry } from './executors';
 import { median } from './report';
 import { resetStatements, statementBreakdown, statementLabel } from './stats';
@@ -64,8 +64,8 @@ export async function idleSweeps(
   return result;
 }
 
-// The two statements a nothing-due sweep issues, copied from lib/lost-runs.ts (markLostRuns, with
-// metadataAfterRun inlined) and lib/claim.ts (claimDueJobs' first select), with the parameters
+// The two statements a nothing-due sweep issues, copied from lib/engine/lost-runs.ts (markLostRuns, with
+// metadataAfterRun inlined) and lib/engine/claim.ts (claimDueJobs' first select), with the parameters
 // sweep() gives them when it has no deadline.
 export interface ExplainResult {
   /** Median over the repetitions of planning + execution time of both statements. */

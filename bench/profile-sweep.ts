@@ -8,13 +8,13 @@
  *    gains of possible lib/ changes.
  */
 import { Session } from 'node:inspector/promises';
-import { claimDueJobs } from '../lib/claim';
+import { claimDueJobs } from '../lib/engine/claim';
 import { connect, type Sql } from '../lib/db';
-import { executeJob, type RunOutcome } from '../lib/execute';
+import { executeJob, type RunOutcome } from '../lib/engine/execute';
 import { silentLog } from '../lib/logger';
 import { migrate } from '../lib/migrate';
-import { defaultRecorderOptions, RunRecorder } from '../lib/run-recorder';
-import { sweep } from '../lib/sweep';
+import { defaultRecorderOptions, RunRecorder } from '../lib/engine/run-recorder';
+import { sweep } from '../lib/engine/sweep';
 import { insertIdleJobs, startBenchDatabase } from './database';
 import { benchRegistry } from './executors';
 import { fmt } from './report';

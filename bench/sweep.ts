@@ -1,6 +1,6 @@
 import type { Sql } from '../lib/db';
 import { silentLog } from '../lib/logger';
-import { sweep, type SweepDeps } from '../lib/sweep';
+import { sweep, type SweepDeps } from '../lib/engine/sweep';
 import { benchRegistry } from './executors';
 import { cpuByProcess, cpuDelta } from './machine';
 import { median } from './report';

@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { app, log } from '../lib/lambda/app';
 import { addSweepMetrics, metrics } from '../lib/lambda/metrics';
-import { sweep, type SweepSummary } from '../lib/sweep';
+import { sweep, type SweepSummary } from '../lib/engine/sweep';
 
 // Time kept back from the invocation's deadline so the summary is written before Lambda stops us.
 const SAFETY_MARGIN_MS = 10_000;

@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { app, log } from '../lib/lambda/app';
 import { addSweepMetrics, metrics } from '../lib/lambda/metrics';
-import { sweep, type SweepSummary } from '../lib/sweep';
+import { sweep, type SweepSummary } from '../lib/engine/sweep';
 
 const SAFETY_MARGIN_MS = 10_000;
 

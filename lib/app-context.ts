@@ -1,7 +1,7 @@
 import type { Sql } from './db';
 import type { ExecutorRegistry } from './executors/registry';
 import type { Log } from './logger';
-import type { TriggerPort } from './triggers';
+import type { TriggerPort } from './engine/triggers';
 
 /**
  * What the job service, the engine and the HTTP handlers need, built once at start-up (Lambda

@@ -1,5 +1,5 @@
 import { jsonb, type Sql } from './db';
-import { initialEngineMetadata } from './engine-metadata';
+import { initialEngineMetadata } from './engine/metadata';
 import type { ExecutorRegistry } from './executors/registry';
 
 /** The three jobs of the earlier Express system, as it seeded them. */

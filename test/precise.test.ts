@@ -10,11 +10,11 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AppContext } from '../lib/app-context';
 import { createSchedulerTriggers, scheduleName } from '../lib/aws/scheduler-triggers';
 import { connect } from '../lib/db';
-import { createJob, deleteJob, getJob, updateJob } from '../lib/jobs';
+import { createJob, deleteJob, getJob, updateJob } from '../lib/jobs/service';
 import { createLocalApp } from '../lib/local/app';
 import { startLocalServer } from '../lib/local/server';
 import { silentLog } from '../lib/logger';
-import { sweep } from '../lib/sweep';
+import { sweep } from '../lib/engine/sweep';
 import { createTestDatabase } from './helpers/database';
 import { testRegistry } from './helpers/jobs';
 

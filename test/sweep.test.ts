@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { connect } from '../lib/db';
-import { LOST_RUN_ERROR } from '../lib/lost-runs';
+import { LOST_RUN_ERROR } from '../lib/engine/lost-runs';
 import { silentLog } from '../lib/logger';
-import { sweep } from '../lib/sweep';
+import { sweep } from '../lib/engine/sweep';
 import { createTestDatabase } from './helpers/database';
 import { insertJob, insertJobs, testRegistry } from './helpers/jobs';
 

@@ -1,5 +1,5 @@
 import type { CreateScheduleCommandInput, SchedulerClient } from '@aws-sdk/client-scheduler';
-import type { TriggerPort, TriggerRequest } from '../triggers';
+import type { TriggerPort, TriggerRequest } from '../engine/triggers';
 
 export interface SchedulerTriggerConfig {
   groupName: string;

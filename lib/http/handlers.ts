@@ -1,7 +1,15 @@
 import { describeExecutors } from '../executors/describe';
-import { createJob, deleteJob, getJob, listJobs, listRuns, runJobNow, updateJob } from '../jobs';
-import { createJobBody, listJobsQuery, listRunsQuery, updateJobBody } from '../job-schemas';
-import { sweep } from '../sweep';
+import {
+  createJob,
+  deleteJob,
+  getJob,
+  listJobs,
+  listRuns,
+  runJobNow,
+  updateJob,
+} from '../jobs/service';
+import { createJobBody, listJobsQuery, listRunsQuery, updateJobBody } from '../jobs/schemas';
+import { sweep } from '../engine/sweep';
 import type { RouteHandler } from './api-handler';
 import { openApiDocument } from './openapi';
 import { parseInput } from './parse-input';

@@ -9,7 +9,7 @@ import {
   runSchema,
   sweepSummarySchema,
   updateJobBody,
-} from '../job-schemas';
+} from '../jobs/schemas';
 import { routeTable } from './route-table';
 
 const schema = (type: z.ZodType, io: 'input' | 'output' = 'output') =>

@@ -4,7 +4,7 @@ import { connectFromEnvironment } from '../aws/database';
 import { createSchedulerTriggers, type SchedulerTriggerConfig } from '../aws/scheduler-triggers';
 import { createBuiltInRegistry } from '../executors/built-ins';
 import { createLogger, logLevels } from '../logger';
-import type { TriggerPort } from '../triggers';
+import type { TriggerPort } from '../engine/triggers';
 
 const lambdaEnvironment = z.object({
   LOG_LEVEL: z.enum(logLevels).default('info'),

@@ -1,5 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { SweepSummary } from '../sweep';
+import type { SweepSummary } from '../engine/sweep';
 
 /** CloudWatch metrics (EMF) the stack's alarms read; one set per sweep or exact-time run. */
 export const metrics = new Metrics({ namespace: 'CrmCron', serviceName: 'crm-cron' });

@@ -2,8 +2,8 @@ import type { AppContext } from '../app-context';
 import type { Sql } from '../db';
 import type { ExecutorRegistry } from '../executors/registry';
 import type { Log } from '../logger';
-import { sweep } from '../sweep';
-import { syncTriggers } from '../triggers';
+import { sweep } from '../engine/sweep';
+import { syncTriggers } from '../engine/triggers';
 import { createTimerTriggers } from './timer-triggers';
 
 export const LOCAL_SWEEP_CONCURRENCY = 4;

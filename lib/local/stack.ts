@@ -4,7 +4,7 @@ import { seedDefaultJobs } from '../default-jobs';
 import type { ExecutorRegistry } from '../executors/registry';
 import { createLogger } from '../logger';
 import { migrate } from '../migrate';
-import { sweep } from '../sweep';
+import { sweep } from '../engine/sweep';
 import { createLocalApp, LOCAL_SWEEP_CONCURRENCY } from './app';
 import { parseLocalConfig, redactUrl } from './config';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres';

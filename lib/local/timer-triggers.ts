@@ -1,4 +1,4 @@
-import type { TriggerPort } from '../triggers';
+import type { TriggerPort } from '../engine/triggers';
 
 // setTimeout's ceiling (about 24.8 days); longer waits are chained.
 const MAX_DELAY_MS = 2 ** 31 - 1;

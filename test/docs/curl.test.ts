@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createExampleRegistry } from '../../examples/registry';
 import type { AppContext } from '../../lib/app-context';
 import { createDemoSchema, loadDemoData } from '../../lib/demo-data';
-import { createJob } from '../../lib/jobs';
+import { createJob } from '../../lib/jobs/service';
 import { startLocalServer } from '../../lib/local/server';
 import { silentLog } from '../../lib/logger';
 import { createTestDatabase } from '../helpers/database';

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { deactivateDormantUsers } from '../../examples/executors/deactivate-dormant-users';
 import { createExampleRegistry } from '../../examples/registry';
 import { createDemoSchema, loadDemoData } from '../../lib/demo-data';
-import { executeJob } from '../../lib/execute';
+import { executeJob } from '../../lib/engine/execute';
 import { silentLog } from '../../lib/logger';
 import { createTestDatabase } from '../helpers/database';
 

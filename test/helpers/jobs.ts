@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import type { Sql } from '../../lib/db';
-import { initialEngineMetadata } from '../../lib/engine-metadata';
+import { initialEngineMetadata } from '../../lib/engine/metadata';
 import { createRegistry } from '../../lib/executors/registry';
 import { defineExecutor } from '../../lib/executors/types';
 

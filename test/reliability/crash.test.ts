@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { LOST_RUN_ERROR } from '../../lib/lost-runs';
+import { LOST_RUN_ERROR } from '../../lib/engine/lost-runs';
 import { silentLog } from '../../lib/logger';
-import { sweep } from '../../lib/sweep';
+import { sweep } from '../../lib/engine/sweep';
 import { createTestDatabase } from '../helpers/database';
 import { insertJobs, testRegistry } from '../helpers/jobs';
 import { figures, runFigures, seconds, sleep, startSweepWorker, waitFor, YEARLY } from './helpers';

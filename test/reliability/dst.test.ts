@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Sql } from '../../lib/db';
 import { silentLog } from '../../lib/logger';
-import { sweep } from '../../lib/sweep';
+import { sweep } from '../../lib/engine/sweep';
 import { createTestDatabase } from '../helpers/database';
 import { insertJob, testRegistry } from '../helpers/jobs';
 import { databaseName, figures, seconds } from './helpers';

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { silentLog } from '../../lib/logger';
-import { sweep } from '../../lib/sweep';
+import { sweep } from '../../lib/engine/sweep';
 import { createTestDatabase } from '../helpers/database';
 import { insertJobs, testRegistry } from '../helpers/jobs';
 import { figures, runFigures, seconds, YEARLY } from './helpers';

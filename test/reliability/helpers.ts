@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import type { Sql } from '../../lib/db';
 import type { Log } from '../../lib/logger';
-import type { SweepOptions, SweepSummary } from '../../lib/sweep';
+import type { SweepOptions, SweepSummary } from '../../lib/engine/sweep';
 
 /** Every scenario prints its figures through this, so they can be grepped from the test output. */
 export function figures(line: string): void {

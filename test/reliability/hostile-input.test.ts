@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../lib/app-context';
 import { createBuiltInRegistry } from '../../lib/executors/built-ins';
-import { createJob } from '../../lib/jobs';
+import { createJob } from '../../lib/jobs/service';
 import { startLocalServer, type LocalServer } from '../../lib/local/server';
 import { silentLog } from '../../lib/logger';
 import { createTestDatabase } from '../helpers/database';

@@ -5,7 +5,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { connect, type Sql } from '../../lib/db';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../lib/local/embedded-postgres';
 import { migrate } from '../../lib/migrate';
-import { sweep } from '../../lib/sweep';
+import { sweep } from '../../lib/engine/sweep';
 import { createTestDatabase } from '../helpers/database';
 import { insertJobs, testRegistry } from '../helpers/jobs';
 import {

@@ -13,7 +13,7 @@
 import { createInterface } from 'node:readline';
 import { connect } from '../../lib/db';
 import type { Log } from '../../lib/logger';
-import { sweep, type SweepOptions } from '../../lib/sweep';
+import { sweep, type SweepOptions } from '../../lib/engine/sweep';
 import { testRegistry } from '../helpers/jobs';
 
 type WorkerOptions = Omit<SweepOptions, 'now' | 'deadline'> & { pool?: number };

@@ -1,6 +1,6 @@
-import type { Sql } from './db';
+import type { Sql } from '../db';
 import { errorMessage } from './execute';
-import type { Log } from './logger';
+import type { Log } from '../logger';
 
 /** A job's exact-time trigger: fire `run-job` with this job and slot at `next_run`. */
 export interface TriggerRequest {

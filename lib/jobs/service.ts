@@ -1,13 +1,13 @@
-import type { AppContext } from './app-context';
-import { isUniqueViolation, jsonb } from './db';
-import { engineMetadata, executorConfig, initialEngineMetadata } from './engine-metadata';
-import { ConflictError, NotFoundError, ValidationError } from './errors';
-import { errorMessage, executeJob } from './execute';
-import type { FieldError } from './http/problem';
-import type { CreateJobBody, ListJobsQuery, UpdateJobBody } from './job-schemas';
-import { RunRecorder, defaultRecorderOptions } from './run-recorder';
-import { syncTriggers } from './triggers';
-import { isValidTimeZone, nextSlot, parseSchedule, shortestIntervalSeconds } from './schedule';
+import type { AppContext } from '../app-context';
+import { isUniqueViolation, jsonb } from '../db';
+import { engineMetadata, executorConfig, initialEngineMetadata } from '../engine/metadata';
+import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import type { FieldError } from '../http/problem';
+import { errorMessage, executeJob } from '../engine/execute';
+import type { CreateJobBody, ListJobsQuery, UpdateJobBody } from './schemas';
+import { RunRecorder, defaultRecorderOptions } from '../engine/run-recorder';
+import { syncTriggers } from '../engine/triggers';
+import { isValidTimeZone, nextSlot, parseSchedule, shortestIntervalSeconds } from '../schedule';
 
 export interface JobRow {
   id: string;

@@ -1,7 +1,7 @@
-import type { Sql } from './db';
-import { executorConfig } from './engine-metadata';
-import type { ExecutorRegistry } from './executors/registry';
-import type { Log } from './logger';
+import type { Sql } from '../db';
+import { executorConfig } from './metadata';
+import type { ExecutorRegistry } from '../executors/registry';
+import type { Log } from '../logger';
 
 export type FinishedStatus = 'success' | 'error' | 'timeout';
 

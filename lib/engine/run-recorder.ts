@@ -1,7 +1,7 @@
-import { jsonb, retryTransient, type Sql } from './db';
-import { metadataAfterRun } from './engine-metadata';
+import { jsonb, retryTransient, type Sql } from '../db';
+import { metadataAfterRun } from './metadata';
 import type { RunOutcome } from './execute';
-import type { Log } from './logger';
+import type { Log } from '../logger';
 
 export interface RecorderOptions {
   /** How long a `running` run stays claimed without a heartbeat before a sweep may call it lost. */

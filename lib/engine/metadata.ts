@@ -1,4 +1,4 @@
-import type { Sql } from './db';
+import type { Sql } from '../db';
 
 /** Keys of `cron_job.metadata` the engine owns: kept up to date after every run, never taken from clients. */
 export const ENGINE_METADATA_KEYS = [

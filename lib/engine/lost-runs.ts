@@ -1,5 +1,5 @@
-import type { Sql } from './db';
-import { metadataAfterRun } from './engine-metadata';
+import type { Sql } from '../db';
+import { metadataAfterRun } from './metadata';
 
 export const LOST_RUN_ERROR = 'run lost: its process stopped before the run finished';
 

@@ -1,6 +1,6 @@
-import { jsonb, type Sql } from './db';
+import { jsonb, type Sql } from '../db';
 import type { RunnableJob } from './execute';
-import { nextSlot } from './schedule';
+import { nextSlot } from '../schedule';
 
 export interface ClaimedRun extends RunnableJob {
   run_id: string;

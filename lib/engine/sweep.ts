@@ -1,0 +1,213 @@
+import { claimDueJobs, releaseClaims, type ClaimedRun } from './claim';
+import type { Sql } from '../db';
+import { errorMessage, executeJob, type RunOutcome } from './execute';
+import type { ExecutorRegistry } from '../executors/registry';
+import type { Log } from '../logger';
+import { markLostRuns } from './lost-runs';
+import { syncTriggers, type TriggerPort, type TriggerSyncResult } from './triggers';
+import { defaultRecorderOptions, RunRecorder, type RecorderOptions } from './run-recorder';
+
+export interface SweepDeps {
+  sql: Sql;
+  registry: ExecutorRegistry;
+  log: Log;
+  /** Exact-time triggers to keep in step after the sweep; absent where there are none. */
+  triggers?: TriggerPort | undefined;
+}
+
+export interface SweepOptions extends Partial<RecorderOptions> {
+  /** Jobs run at once. */
+  concurrency?: number;
+  /** Jobs claimed per transaction. */
+  claimBatchSize?: number;
+  /** The sweep starts no job whose timeout would carry it past this instant (Lambda: its remaining time). */
+  deadline?: Date;
+  /** The clock; tests move it. */
+  now?: () => Date;
+  /** Run only this job's slot: what an exact-time trigger asks for. A no-op if it already ran. */
+  only?: { jobId: string; slot: Date };
+}
+
+export interface SweepResult {
+  job_id: string;
+  name: string;
+  status: 'success' | 'error' | 'timeout' | 'skipped';
+  duration_ms: number;
+  result?: unknown;
+  error?: string;
+}
+
+export interface SweepSummary {
+  executed: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  timed_out: number;
+  lost: number;
+  /** Due jobs left for the next sweep because they could not finish before the deadline. */
+  deferred: number;
+  duration_ms: number;
+  /** Largest delay from a run's slot to its start. */
+  max_lag_ms: number;
+  results: SweepResult[];
+  /** Exact-time triggers brought in step (only where triggers are configured). */
+  triggers?: TriggerSyncResult;
+}
+
+// Time kept back from the deadline for recording outcomes after the last job.
+const RECORDING_MARGIN_MS = 2_000;
+
+/**
+ * One sweep: declares lost runs, then claims due jobs in batches and runs them `concurrency` at a
+ * time until none is due. Safe to run in several processes at once: claims never overlap (see
+ * claimDueJobs), so every slot of every job runs at most once. A failing, throwing or hanging
+ * executor only produces its own outcome. Throws only when the database fails, after giving
+ * back what it claimed but did not start.
+ */
+export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promise<SweepSummary> {
+  const now = options.now ?? (() => new Date());
+  const concurrency = options.concurrency ?? 4;
+  const claimBatchSize = options.claimBatchSize ?? 1000;
+  const recorderOptions = { ...defaultRecorderOptions, ...pickRecorderOptions(options) };
+  const started = performance.now();
+  const summary: SweepSummary = {
+    executed: 0,
+    succeeded: 0,
+    failed: 0,
+    skipped: 0,
+    timed_out: 0,
+    lost: 0,
+    deferred: 0,
+    duration_ms: 0,
+    max_lag_ms: 0,
+    results: [],
+  };
+  const secondsLeft = () =>
+    options.deadline
+      ? Math.floor((options.deadline.getTime() - RECORDING_MARGIN_MS - now().getTime()) / 1000)
+      : Number.POSITIVE_INFINITY;
+
+  try {
+    summary.lost = (await markLostRuns(deps.sql, now())).length;
+  } catch (error) {
+    deps.log.error('sweep failed', { error: errorMessage(error), ...summary, results: undefined });
+    throw error;
+  }
+
+  const recorder = new RunRecorder(deps.sql, deps.log, recorderOptions);
+  const queue: ClaimedRun[] = [];
+  const deferred: string[] = [];
+  let exhausted = false;
+  let claiming: Promise<void> | undefined;
+
+  // Claims run only when the local queue is empty, one at a time, so a slow job never leaves
+  // a large batch claimed but waiting.
+  const refill = () =>
+    (claiming ??= (async () => {
+      const budget = secondsLeft();
+      const batch =
+        budget < 1
+          ? { claimed: 0, runnable: [], skipped: [] }
+          : await claimDueJobs(deps.sql, {
+              now: now(),
+              limit: claimBatchSize,
+              maxTimeoutSeconds: Math.min(budget, 2_147_483_647),
+              leaseSeconds: recorderOptions.leaseSeconds,
+              only: options.only,
+            });
+      if (batch.claimed === 0 || options.only) exhausted = true;
+      for (const slot of batch.skipped) {
+        summary.skipped += 1;
+        summary.results.push({
+          job_id: slot.job_id,
+          name: slot.name,
+          status: 'skipped',
+          duration_ms: 0,
+        });
+      }
+      recorder.track(batch.runnable.map((run) => run.run_id));
+      queue.push(...batch.runnable);
+    })().finally(() => {
+      claiming = undefined;
+    }));
+
+  const runOne = async (run: ClaimedRun) => {
+    if (run.timeout_seconds > secondsLeft()) {
+      deferred.push(run.run_id);
+      return;
+    }
+    const startedAt = now();
+    summary.max_lag_ms = Math.max(
+      summary.max_lag_ms,
+      startedAt.getTime() - run.scheduled_for.getTime(),
+    );
+    const outcome: RunOutcome = run.invalid_schedule
+      ? {
+          status: 'error',
+          result: null,
+          error: `schedule cannot be computed, job deactivated: ${run.invalid_schedule}`,
+          duration_ms: 0,
+          finished_at: startedAt,
+        }
+      : await executeJob(run, deps);
+    recorder.record(run.run_id, outcome);
+    count(summary, run, outcome);
+  };
+
+  // A database failure stops further claims; jobs already started still finish and are recorded.
+  let failure: unknown;
+  const worker = async () => {
+    while (!failure) {
+      const run = queue.shift();
+      if (run) await runOne(run);
+      else if (exhausted) return;
+      else await refill().catch((error: unknown) => void (failure ??= error));
+    }
+  };
+
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const unstarted = [...deferred, ...queue.map((run) => run.run_id)];
+  recorder.untrack(unstarted);
+  summary.deferred = unstarted.length;
+  const [closed, released] = await Promise.allSettled([
+    recorder.close(),
+    releaseClaims(deps.sql, unstarted),
+  ]);
+  failure ??= [closed, released].find((result) => result.status === 'rejected')?.reason;
+  if (failure) {
+    deps.log.error('sweep failed', {
+      error: errorMessage(failure),
+      ...summary,
+      results: undefined,
+    });
+    throw failure;
+  }
+  if (deps.triggers) {
+    summary.triggers = await syncTriggers(deps, options.only ? [options.only.jobId] : undefined);
+  }
+  summary.duration_ms = Math.round(performance.now() - started);
+  deps.log.info('sweep finished', { ...summary, results: undefined });
+  return summary;
+}
+
+function count(summary: SweepSummary, run: ClaimedRun, outcome: RunOutcome) {
+  summary.executed += 1;
+  if (outcome.status === 'success') summary.succeeded += 1;
+  else summary.failed += 1;
+  if (outcome.status === 'timeout') summary.timed_out += 1;
+  summary.results.push({
+    job_id: run.id,
+    name: run.name,
+    status: outcome.status,
+    duration_ms: outcome.duration_ms,
+    ...(outcome.status === 'success' ? { result: outcome.result } : { error: outcome.error ?? '' }),
+  });
+}
+
+function pickRecorderOptions(options: SweepOptions): Partial<RecorderOptions> {
+  const picked: Partial<RecorderOptions> = {};
+  if (options.leaseSeconds !== undefined) picked.leaseSeconds = options.leaseSeconds;
+  if (options.flushSize !== undefined) picked.flushSize = options.flushSize;
+  if (options.flushDelayMs !== undefined) picked.flushDelayMs = options.flushDelayMs;
+  return picked;
+}
