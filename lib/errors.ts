@@ -1,4 +1,8 @@
-import type { FieldError } from './http/problem';
+/** One invalid field of a request or a job: `path` names it as the client wrote it. */
+export interface FieldError {
+  path: string;
+  message: string;
+}
 
 /** Domain errors: the service layer throws these, the HTTP layer maps them to status codes. */
 export class ValidationError extends Error {

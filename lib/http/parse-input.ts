@@ -1,6 +1,6 @@
 import type * as z from 'zod';
 import { ValidationError } from '../errors';
-import type { FieldError } from './problem';
+import type { FieldError } from '../errors';
 
 /** Validates request input; every problem names its field in `path`. */
 export function parseInput<Schema extends z.ZodType>(

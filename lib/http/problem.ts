@@ -1,7 +1,4 @@
-export interface FieldError {
-  path: string;
-  message: string;
-}
+import type { FieldError } from '../errors';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',

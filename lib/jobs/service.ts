@@ -1,8 +1,7 @@
 import type { AppContext } from '../app-context';
 import { isUniqueViolation, jsonb } from '../db';
 import { engineMetadata, executorConfig, initialEngineMetadata } from '../engine/metadata';
-import { ConflictError, NotFoundError, ValidationError } from '../errors';
-import type { FieldError } from '../http/problem';
+import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../errors';
 import { errorMessage, executeJob } from '../engine/execute';
 import type { CreateJobBody, ListJobsQuery, UpdateJobBody } from './schemas';
 import { RunRecorder, defaultRecorderOptions } from '../engine/run-recorder';
