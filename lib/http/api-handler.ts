@@ -4,6 +4,7 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
+import * as z from 'zod';
 import type { AppContext } from '../app-context';
 import type { Log } from '../logger';
 import {
@@ -15,6 +16,7 @@ import {
   requestLog,
   securityHeaders,
 } from './middleware';
+import { parseInput } from './parse-input';
 
 export interface ApiRequest {
   params: Record<string, string>;
@@ -32,7 +34,25 @@ export interface ApiResponse {
   headers?: Record<string, string>;
 }
 
-export type RouteHandler = (request: ApiRequest, app: AppContext) => Promise<ApiResponse>;
+export type RouteHandler = ((request: ApiRequest, app: AppContext) => Promise<ApiResponse>) & {
+  /** The query parameters the route reads; a route without this refuses any parameter. */
+  readonly query?: z.ZodObject;
+};
+
+/** A route that reads query parameters: they are validated by `query` and handed over parsed. */
+export function routeWithQuery<Query extends z.ZodObject>(
+  query: Query,
+  handle: (request: ApiRequest, app: AppContext, query: z.output<Query>) => Promise<ApiResponse>,
+): RouteHandler {
+  return Object.assign(
+    (request: ApiRequest, app: AppContext) =>
+      handle(request, app, parseInput(query, request.query)),
+    { query },
+  );
+}
+
+// An unknown parameter is refused rather than ignored: `POST /jobs?dry_run=true` must not create.
+const noQuery = z.strictObject({});
 
 export interface ApiHandlerOptions {
   app: () => Promise<AppContext>;
@@ -60,10 +80,12 @@ export function createApiHandler(
     .use(bearerAuth(options.apiToken, options.auth))
     .use(jsonBody())
     .handler(async (event, context) => {
+      const query = (event.queryStringParameters ?? {}) as Record<string, string>;
+      if (!route.query) parseInput(noQuery, query);
       const response = await route(
         {
           params: (event.pathParameters ?? {}) as Record<string, string>,
-          query: (event.queryStringParameters ?? {}) as Record<string, string>,
+          query,
           body: event.parsedBody,
           requestId: event.requestContext.requestId,
           remainingMs: () => context.getRemainingTimeInMillis(),

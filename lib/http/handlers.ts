@@ -10,7 +10,7 @@ import {
 } from '../jobs/service';
 import { createJobBody, listJobsQuery, listRunsQuery, updateJobBody } from '../jobs/schemas';
 import { sweep } from '../engine/sweep';
-import type { RouteHandler } from './api-handler';
+import { routeWithQuery, type RouteHandler } from './api-handler';
 import { openApiDocument } from './openapi';
 import { parseInput } from './parse-input';
 import { HttpProblem } from './problem';
@@ -33,10 +33,10 @@ export const health: RouteHandler = async (_request, { sql }) => {
   return { status: 200, body: { status: 'ok' } };
 };
 
-export const listJobsRoute: RouteHandler = async (request, app) => ({
+export const listJobsRoute = routeWithQuery(listJobsQuery, async (_request, app, query) => ({
   status: 200,
-  body: await listJobs(app, parseInput(listJobsQuery, request.query)),
-});
+  body: await listJobs(app, query),
+}));
 
 export const createJobRoute: RouteHandler = async (request, app) => {
   const { job, warnings } = await createJob(app, parseInput(createJobBody, request.body));
@@ -71,10 +71,10 @@ export const runJobNowRoute: RouteHandler = async (request, app) => ({
   body: await runJobNow(app, request.params.id ?? ''),
 });
 
-export const listRunsRoute: RouteHandler = async (request, app) => {
-  const { limit } = parseInput(listRunsQuery, request.query);
-  return { status: 200, body: { runs: await listRuns(app, request.params.id ?? '', limit) } };
-};
+export const listRunsRoute = routeWithQuery(listRunsQuery, async (request, app, { limit }) => ({
+  status: 200,
+  body: { runs: await listRuns(app, request.params.id ?? '', limit) },
+}));
 
 export const runSweepRoute: RouteHandler = async (request, app) => ({
   status: 200,

@@ -42,7 +42,7 @@ const idParameter = {
 };
 // Every route but health runs the same auth and body parsing, so any of them can answer these.
 const errors = {
-  '400': problem('Invalid input; `errors` names each field'),
+  '400': problem('Invalid input, unknown query parameters included; `errors` names each field'),
   '401': problem('Missing bearer token (local stack with CRON_API_TOKEN)'),
   '403': problem('Not authorized'),
   '413': problem('Body over 64 KiB'),
@@ -67,6 +67,7 @@ function operations(): Record<string, object> {
             },
           },
         },
+        '400': problem('Health takes no query parameters'),
         '503': problem('The database is unreachable'),
       },
     },

@@ -88,7 +88,18 @@ export const updateJobBody = z.strictObject(
 export type UpdateJobBody = z.infer<typeof updateJobBody>;
 
 const booleanText = z.enum(['true', 'false']).transform((value) => value === 'true');
-const limit = (fallback: number) => z.coerce.number().int().min(1).max(200).default(fallback);
+const MAX_LIMIT = 200;
+// Decimal digits only: Number() would also read 0x10, 1e1, " 16" or 16.0.
+const isLimit = (value: string) =>
+  /^[0-9]{1,9}$/.test(value) && Number(value) >= 1 && Number(value) <= MAX_LIMIT;
+const limit = (fallback: number) =>
+  z
+    .string()
+    .refine(isLimit, `must be a whole number from 1 to ${MAX_LIMIT}, in decimal digits`)
+    .transform(Number)
+    .default(fallback)
+    // Published as what it is to a client: an integer in the query string.
+    .meta({ type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: fallback });
 
 export const listJobsQuery = z.strictObject({
   is_active: booleanText.optional(),
@@ -100,6 +111,9 @@ export const listJobsQuery = z.strictObject({
 export type ListJobsQuery = z.infer<typeof listJobsQuery>;
 
 export const listRunsQuery = z.strictObject({ limit: limit(50) });
+
+/** The query of every route that takes none: any parameter is refused, not ignored. */
+export const noQuery = z.strictObject({});
 
 const timestamp = z.iso.datetime();
 

@@ -3,9 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import * as z from 'zod';
 import type { AppContext } from '../app-context';
 import { HttpProblem } from '../http/problem';
-import { createApiHandler, type ApiGatewayHandler } from '../http/api-handler';
+import { createApiHandler, routeWithQuery, type ApiGatewayHandler } from '../http/api-handler';
 import { MAX_BODY_BYTES } from '../http/middleware';
 import { routeTable, type RouteDefinition } from '../http/route-table';
 import { routeHandlers } from '../http/routes';
@@ -50,11 +51,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       auth: definition.auth,
     }),
   }));
+  // No route, so no query to check: the answer is 404 or 405 whatever the parameters.
   const fallback = (status: 404 | 405, detail: string) =>
     createApiHandler(
-      async () => {
+      routeWithQuery(z.looseObject({}), async () => {
         throw new HttpProblem(status, detail);
-      },
+      }),
       { app, log: options.log, auth: false },
     );
   const notFound = fallback(404, 'no such route: see /api/cron/openapi.json');

@@ -233,6 +233,12 @@ describe('query parameters', () => {
     ['limit=ten', 'limit'],
     ['limit=', 'limit'],
     ['limit=1&limit=2', 'limit'],
+    ['limit=0x10', 'limit'],
+    ['limit=1e1', 'limit'],
+    ['limit=%2016', 'limit'],
+    ['limit=%2B16', 'limit'],
+    ['limit=16.0', 'limit'],
+    ['limit=0b11', 'limit'],
     ['is_active=yes', 'is_active'],
     ['is_active=1', 'is_active'],
     ['is_active=TRUE', 'is_active'],
@@ -257,6 +263,41 @@ describe('query parameters', () => {
     ['status=error', 'status'],
   ])('GET /jobs/{id}/runs?%s', async (query, path) => {
     await expectRefused(() => request('GET', `/api/cron/jobs/${existingId}/runs?${query}`), path);
+  });
+
+  it('reads limit as decimal digits, leading zeros included', async () => {
+    for (let i = 0; i < 3; i++) {
+      const created = await request('POST', '/api/cron/jobs', {
+        body: { ...valid, name: `paging ${i}` },
+      });
+      expect(created.status, created.text).toBe(201);
+    }
+    const page = await request('GET', '/api/cron/jobs?limit=002');
+    expect(page.status, page.text).toBe(200);
+    expect(page.body.jobs).toHaveLength(2);
+  });
+
+  it('refuses unknown parameters on every route, and changes nothing', async () => {
+    const { routeTable } = await import('../../lib/http/route-table');
+    for (const route of routeTable) {
+      const path = route.path.replace('{id}', existingId);
+      const refused = await expectRefused(
+        () =>
+          request(route.method, `${path}?dry_run=true`, {
+            body:
+              route.method === 'POST' || route.method === 'PUT'
+                ? { ...valid, name: `${route.name} dry` }
+                : undefined,
+          }),
+        'dry_run',
+        /unknown/,
+      );
+      expect(refused.status, `${route.method} ${route.path}`).toBe(400);
+    }
+    const listed = await request('GET', `/api/cron/jobs?limit=200`);
+    expect(listed.body.jobs.map((job: { name: string }) => job.name)).not.toContain(
+      'create-job dry',
+    );
   });
 
   it('accepts the limits themselves', async () => {
