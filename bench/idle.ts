@@ -64,7 +64,7 @@ export async function idleSweeps(
   return result;
 }
 
-// The two statements a nothing-due sweep issues, copied from lib/engine/lost-runs.ts (markLostRuns, with
+// The two statements a nothing-due sweep issues, copied from lib/engine/run-state.ts (markLostRuns, with
 // metadataAfterRun inlined) and lib/engine/claim.ts (claimDueJobs' first select), with the parameters
 // sweep() gives them when it has no deadline.
 export interface ExplainResult {

@@ -33,12 +33,11 @@ export function statementLabel(query: string): string {
   if (q.startsWith('begin')) return 'begin';
   if (q.startsWith('commit')) return 'commit';
   if (q.includes('from cron_job j where j.is_active and j.next_run <=')) return 'claim: select due';
-  if (q.startsWith('with advanced as')) return 'claim: advance + insert runs';
+  if (q.startsWith('with c as')) return 'insertSlotRuns';
   if (q.startsWith('with o as ( update cron_job_run')) return 'markLostRuns';
-  if (q.includes('jsonb_to_recordset') && q.includes('finished as'))
-    return 'recorder: write outcomes';
-  if (q.startsWith('update cron_job_run set deadline')) return 'recorder: renew leases';
-  if (q.includes('delete from cron_job_run')) return 'releaseClaims';
+  if (q.includes('jsonb_to_recordset') && q.includes('finished as')) return 'finishRuns';
+  if (q.startsWith('update cron_job_run set deadline')) return 'renewLeases';
+  if (q.includes('delete from cron_job_run')) return 'releaseRuns';
   return query.slice(0, 60);
 }
 

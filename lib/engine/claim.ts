@@ -1,6 +1,7 @@
-import { jsonb, type Sql } from '../db';
+import type { Sql } from '../db';
 import type { RunnableJob } from './execute';
 import { nextSlot } from '../schedule';
+import { insertSlotRuns, type SlotClaim } from './run-state';
 
 export interface ClaimedRun extends RunnableJob {
   run_id: string;
@@ -34,8 +35,8 @@ interface DueRow extends RunnableJob {
  * - `for update skip locked`: two sweeps never claim the same job row; each takes other rows.
  * - In the same transaction each claimed job's `next_run` moves to its first slot strictly after
  *   `now`, so a job is due again only for a later slot.
- * - The slot's run row is inserted under `unique (job_id, scheduled_for)`: a slot that already
- *   has a run (e.g. started by the precise trigger) is silently not claimed.
+ * - The slot's run row is inserted by insertSlotRuns (run-state.ts) under the one-run-per-slot
+ *   constraint: a slot that already has a run (e.g. started by the precise trigger) is not claimed.
  * - A job whose previous run is still `running` gets a `skipped` run for this slot instead.
  * Jobs whose timeout exceeds `maxTimeoutSeconds` (the sweep's time budget) stay due.
  * Next slots are computed once per distinct (schedule, time zone) in the batch.
@@ -80,30 +81,17 @@ export async function claimDueJobs(
         }
         slots.set(key, slot);
       }
-      return {
-        id: job.id,
-        slot: job.next_run,
+      const claim: SlotClaim = {
+        job_id: job.id,
+        scheduled_for: job.next_run,
         next_run: slot.next,
         status: job.busy ? 'skipped' : 'running',
       };
+      return claim;
     });
 
     const deadline = new Date(now.getTime() + options.leaseSeconds * 1000);
-    const inserted = await tx<{ id: string; job_id: string; status: string }[]>`
-      with advanced as (
-        update cron_job j set next_run = c.next_run, is_active = c.next_run is not null
-        from jsonb_to_recordset(${jsonb(tx, claims)}) as c(id uuid, next_run timestamptz)
-        where j.id = c.id
-      )
-      insert into cron_job_run
-        (job_id, scheduled_for, trigger, status, started_at, finished_at, deadline, duration_ms)
-      select c.id, c.slot, 'schedule', c.status, ${now},
-        case when c.status = 'skipped' then ${now}::timestamptz end,
-        case when c.status = 'running' then ${deadline}::timestamptz end,
-        case when c.status = 'skipped' then 0 end
-      from jsonb_to_recordset(${jsonb(tx, claims)}) as c(id uuid, slot timestamptz, status text)
-      on conflict do nothing
-      returning id, job_id, status`;
+    const inserted = await insertSlotRuns(tx, claims, { now, deadline });
 
     const byJob = new Map(due.map((job) => [job.id, job]));
     const result: ClaimResult = { claimed: due.length, runnable: [], skipped: [] };
@@ -128,20 +116,4 @@ export async function claimDueJobs(
     }
     return result;
   });
-}
-
-/**
- * Gives back claimed runs that were never started (the sweep ran out of time): their run rows go
- * and each job is due again at the slot it was claimed for, so the next sweep runs it.
- */
-export async function releaseClaims(sql: Sql, runIds: string[]): Promise<void> {
-  if (runIds.length === 0) return;
-  await sql`
-    with released as (
-      delete from cron_job_run where id in ${sql(runIds)} and status = 'running'
-      returning job_id, scheduled_for
-    )
-    update cron_job j set next_run = r.scheduled_for, is_active = true
-    from released r
-    where j.id = r.job_id and (j.is_active or j.schedule like 'at:%')`;
 }

@@ -1,5 +1,5 @@
-import { jsonb, retryTransient, type Sql } from '../db';
-import { metadataAfterRun } from './metadata';
+import { retryTransient, type Sql } from '../db';
+import { finishRuns, renewLeases, type FinishedRun } from './run-state';
 import type { RunOutcome } from './execute';
 import type { Log } from '../logger';
 
@@ -18,15 +18,13 @@ export const defaultRecorderOptions: RecorderOptions = {
   flushDelayMs: 200,
 };
 
-interface PendingOutcome extends RunOutcome {
-  run_id: string;
-}
+type PendingOutcome = RunOutcome & FinishedRun;
 
 /**
  * Owns the `running` run rows of one process: renews their lease while they are in flight and
- * writes their outcomes in batches (one statement finishes the runs and updates their jobs'
- * `last_run` and engine metadata). An outcome is written only while its run is still `running`:
- * a run another sweep has already declared lost keeps that verdict.
+ * writes their outcomes in batches (finishRuns in run-state.ts: one statement finishes the runs and
+ * updates their jobs). An outcome is written only while its run is still `running`: a run another
+ * sweep has already declared lost keeps that verdict.
  */
 export class RunRecorder {
   private readonly inFlight = new Set<string>();
@@ -88,34 +86,8 @@ export class RunRecorder {
   }
 
   private async write(batch: PendingOutcome[]): Promise<void> {
-    const outcomes = batch.map((outcome) => ({
-      run_id: outcome.run_id,
-      status: outcome.status,
-      finished_at: outcome.finished_at,
-      duration_ms: outcome.duration_ms,
-      result: outcome.result,
-      error: outcome.error,
-    }));
     // Idempotent: a retried write finds its runs no longer `running` and changes nothing twice.
-    const written = await retryTransient(
-      () => this.sql<{ id: string }[]>`
-      with o as (
-        select * from jsonb_to_recordset(${jsonb(this.sql, outcomes)}) as o(
-          run_id uuid, status text, finished_at timestamptz, duration_ms integer, result jsonb, error text)
-      ), finished as (
-        update cron_job_run r
-        set status = o.status, finished_at = o.finished_at, duration_ms = o.duration_ms,
-          result = o.result, error = o.error, deadline = null
-        from o
-        where r.id = o.run_id and r.status = 'running'
-        returning r.id, r.job_id, r.started_at
-      ), jobs as (
-        update cron_job j set last_run = f.started_at, metadata = ${metadataAfterRun(this.sql)}
-        from finished f join o on o.run_id = f.id
-        where j.id = f.job_id
-      )
-      select id from finished`,
-    );
+    const written = await retryTransient(() => finishRuns(this.sql, batch));
     this.untrack(batch.map((outcome) => outcome.run_id));
     if (written.length < batch.length) {
       const kept = new Set(written.map((row) => row.id));
@@ -130,10 +102,7 @@ export class RunRecorder {
     if (this.inFlight.size === 0) return;
     const ids = [...this.inFlight];
     try {
-      await this.sql`
-        update cron_job_run
-        set deadline = ${new Date(Date.now() + this.options.leaseSeconds * 1000)}
-        where id in ${this.sql(ids)} and status = 'running'`;
+      await renewLeases(this.sql, ids, new Date(Date.now() + this.options.leaseSeconds * 1000));
     } catch (error) {
       this.log.warn('could not renew run leases', { error: (error as Error).message });
     }

@@ -1,9 +1,9 @@
-import { claimDueJobs, releaseClaims, type ClaimedRun } from './claim';
+import { claimDueJobs, type ClaimedRun } from './claim';
 import type { Sql } from '../db';
 import { errorMessage, executeJob, type RunOutcome } from './execute';
 import type { ExecutorRegistry } from '../executors/registry';
 import type { Log } from '../logger';
-import { markLostRuns } from './lost-runs';
+import { markLostRuns, releaseRuns } from './run-state';
 import { syncTriggers, type TriggerPort, type TriggerSyncResult } from './triggers';
 import { defaultRecorderOptions, RunRecorder, type RecorderOptions } from './run-recorder';
 
@@ -171,7 +171,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
   summary.deferred = unstarted.length;
   const [closed, released] = await Promise.allSettled([
     recorder.close(),
-    releaseClaims(deps.sql, unstarted),
+    releaseRuns(deps.sql, unstarted),
   ]);
   failure ??= [closed, released].find((result) => result.status === 'rejected')?.reason;
   if (failure) {

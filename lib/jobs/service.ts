@@ -5,6 +5,7 @@ import { ConflictError, NotFoundError, ValidationError, type FieldError } from '
 import { errorMessage, executeJob } from '../engine/execute';
 import type { CreateJobBody, ListJobsQuery, UpdateJobBody } from './schemas';
 import { RunRecorder, defaultRecorderOptions } from '../engine/run-recorder';
+import { insertManualRun } from '../engine/run-state';
 import { syncTriggers } from '../engine/triggers';
 import { isValidTimeZone, nextSlot, parseSchedule, shortestIntervalSeconds } from '../schedule';
 
@@ -219,11 +220,7 @@ export async function runJobNow(ctx: AppContext, id: string): Promise<RunRow> {
     const busy = new ConflictError(
       `a run of job ${id} is in progress; try again when it has finished`,
     );
-    const [run] = await tx<{ id: string }[]>`
-      insert into cron_job_run (job_id, trigger, status, deadline)
-      select ${id}, 'manual', 'running', ${deadline}
-      where not exists (select from cron_job_run where job_id = ${id} and status = 'running')
-      returning id`.catch((error: unknown) => {
+    const run = await insertManualRun(tx, id, deadline).catch((error: unknown) => {
       throw isUniqueViolation(error, 'cron_job_run_one_running') ? busy : error;
     });
     if (!run) throw busy;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LOST_RUN_ERROR } from '../../lib/engine/lost-runs';
+import { LOST_RUN_ERROR } from '../../lib/engine/run-state';
 import { silentLog } from '../../lib/logger';
 import { sweep } from '../../lib/engine/sweep';
 import { createTestDatabase } from '../helpers/database';
