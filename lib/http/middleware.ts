@@ -6,7 +6,14 @@ import type { Log } from '../logger';
 import { HttpProblem, problemDocument } from './problem';
 
 /** The API Gateway v2 event once `jsonBody` has parsed its body. */
-export type ApiEvent = APIGatewayProxyEventV2 & { parsedBody?: unknown };
+export type ApiEvent = APIGatewayProxyEventV2 & {
+  parsedBody?: unknown;
+  /**
+   * Local server only: reads the body into `body` (at most one byte past MAX_BODY_BYTES). It is
+   * called by `jsonBody`, after authorization, so a refused request's body is never read.
+   */
+  readBody?: () => Promise<void>;
+};
 type Middleware = MiddlewareObj<ApiEvent, APIGatewayProxyStructuredResultV2>;
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -47,7 +54,13 @@ export const bearerAuth = (token: string | undefined, required: boolean): Middle
  * anything but JSON 415, malformed JSON (or bytes that are not UTF-8, which JSON requires) 400.
  */
 export const jsonBody = (): Middleware => ({
-  before: ({ event }) => {
+  before: async ({ event }) => {
+    // A declared length over the limit is refused before a byte of the body is read.
+    const declared = event.headers['content-length'];
+    if (declared !== undefined && /^[0-9]+$/.test(declared) && Number(declared) > MAX_BODY_BYTES) {
+      throw new HttpProblem(413, `the body is larger than ${MAX_BODY_BYTES} bytes`);
+    }
+    await event.readBody?.();
     if (event.body === undefined || event.body === '') return;
     const bytes = Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
     if (bytes.length > MAX_BODY_BYTES) {

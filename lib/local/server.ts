@@ -7,7 +7,7 @@ import * as z from 'zod';
 import type { AppContext } from '../app-context';
 import { HttpProblem } from '../http/problem';
 import { createApiHandler, routeWithQuery, type ApiGatewayHandler } from '../http/api-handler';
-import { MAX_BODY_BYTES } from '../http/middleware';
+import { MAX_BODY_BYTES, type ApiEvent } from '../http/middleware';
 import { routeTable, type RouteDefinition } from '../http/route-table';
 import { routeHandlers } from '../http/routes';
 import type { Log } from '../logger';
@@ -84,9 +84,14 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         pathParameters = params;
         break;
       }
-      const body = await readCappedBody(request);
-      const event = toApiGatewayEvent(request, url, method, routeKey, pathParameters, body);
+      const event: ApiEvent = toApiGatewayEvent(request, url, method, routeKey, pathParameters);
+      event.readBody = async () => {
+        Object.assign(event, bodyFields(await readCappedBody(request)));
+      };
       const result = await handler(event, lambdaContext(event.requestContext.requestId));
+      // A body left unread (refused before or while reading it) is not drained: the connection
+      // closes once the answer is written, so a client cannot make the server read 300 MB.
+      if (!request.complete) response.shouldKeepAlive = false;
       response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
       response.end(
         result.body === undefined
@@ -169,17 +174,35 @@ function decodeParams(
   }
 }
 
-/** Reads at most one byte past the limit: enough for the middleware to answer 413, no more. */
-async function readCappedBody(request: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    if (size > MAX_BODY_BYTES) continue;
-    chunks.push(chunk);
-    size += chunk.length;
-  }
-  if (size === 0) return undefined;
-  return Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES + 1);
+/**
+ * Reads the body until its end or until it passes the limit, then stops reading (the request is
+ * paused, not destroyed, so the answer can still be written): at most one chunk past the limit is
+ * read, and one byte past it kept, enough for the middleware to answer 413.
+ */
+function readCappedBody(request: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = () => {
+      request.off('data', onData).off('end', stop).off('close', stop);
+      request.pause();
+      resolve(size === 0 ? undefined : Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES + 1));
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) stop();
+    };
+    request.on('data', onData).on('end', stop).on('close', stop);
+  });
+}
+
+// Like API Gateway, bytes that are not text travel base64-encoded.
+function bodyFields(body: Buffer | undefined): Pick<ApiEvent, 'body' | 'isBase64Encoded'> {
+  if (body === undefined) return { isBase64Encoded: false };
+  return isUtf8(body)
+    ? { body: body.toString('utf8'), isBase64Encoded: false }
+    : { body: body.toString('base64'), isBase64Encoded: true };
 }
 
 function toApiGatewayEvent(
@@ -188,7 +211,6 @@ function toApiGatewayEvent(
   method: string,
   routeKey: string,
   pathParameters: Record<string, string> | undefined,
-  body: Buffer | undefined,
 ): APIGatewayProxyEventV2 {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
@@ -229,12 +251,7 @@ function toApiGatewayEvent(
       time: now.toISOString(),
       timeEpoch: now.getTime(),
     },
-    // Like API Gateway, bytes that are not text travel base64-encoded.
-    ...(body === undefined
-      ? { isBase64Encoded: false }
-      : isUtf8(body)
-        ? { body: body.toString('utf8'), isBase64Encoded: false }
-        : { body: body.toString('base64'), isBase64Encoded: true }),
+    isBase64Encoded: false,
   };
 }
 
