@@ -227,6 +227,17 @@ describe('cleanOldActivities', () => {
     expect(await remaining()).toEqual(before);
   });
 
+  it('counts only its own tenant’s activities in a tenant job’s dry run', async () => {
+    await insertActivities(10, 400, 'acme');
+    await insertActivities(4, 400, 'globex');
+    const before = await remaining();
+    const result = await cleanOldActivities.run(
+      contextFor(cleanOldActivities, { dry_run: true }, { tenantId: 'globex' }),
+    );
+    expect(result).toEqual({ would_delete: 4, dry_run: true });
+    expect(await remaining()).toEqual(before);
+  });
+
   it('confines a tenant job to its tenant', async () => {
     await insertActivities(10, 400, 'acme');
     await insertActivities(10, 400, 'globex');

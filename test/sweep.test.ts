@@ -1,13 +1,26 @@
+import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
+import * as z from 'zod';
 import { connect } from '../lib/db';
 import { LOST_RUN_ERROR } from '../lib/engine/run-state';
 import { silentLog } from '../lib/logger';
 import { sweep } from '../lib/engine/sweep';
 import { createTestDatabase } from './helpers/database';
-import { insertJob, insertJobs, testRegistry } from './helpers/jobs';
+import { createRegistry } from '../lib/executors/registry';
+import { defineExecutor } from '../lib/executors/types';
+import {
+  gatedExecutor,
+  insertJob,
+  insertJobs,
+  openGate,
+  testExecutors,
+  testRegistry,
+} from './helpers/jobs';
+import { waitFor } from './helpers/wait';
 
 const { sql, url } = await createTestDatabase();
 const deps = { sql, registry: testRegistry, log: silentLog };
+const gatedRegistry = createRegistry([...testExecutors, gatedExecutor]);
 
 beforeEach(async () => {
   await sql`truncate cron_job cascade`;
@@ -159,10 +172,26 @@ describe('sweep', () => {
   });
 
   it('keeps renewing the lease of a long run so other sweeps do not declare it lost', async () => {
-    const id = await insertJob(sql, { function_name: 'sleep', metadata: { ms: 2500 } });
-    const running = sweep(deps, { leaseSeconds: 1.5 });
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const gate = randomUUID();
+    const id = await insertJob(sql, { function_name: 'gated', metadata: { gate } });
+    const running = sweep({ ...deps, registry: gatedRegistry }, { leaseSeconds: 3 });
+    const first = await waitFor(
+      'the run to start',
+      async () =>
+        (
+          await sql<{ id: string; deadline: Date }[]>`
+            select id, deadline from cron_job_run where job_id = ${id} and status = 'running'`
+        )[0],
+    );
+    // Until the database clock has passed the first lease, and the lease has been renewed.
+    await waitFor('the first lease to run out and be renewed', async () => {
+      const [row] = await sql<{ renewed: boolean }[]>`
+        select now() > ${first.deadline} and deadline > now() as renewed
+        from cron_job_run where id = ${first.id}`;
+      return row?.renewed;
+    });
     expect(await sweep(deps)).toMatchObject({ lost: 0 });
+    openGate(gate);
     expect(await running).toMatchObject({ succeeded: 1 });
     expect((await runsOf(id)).map((run) => run.status)).toEqual(['success']);
   });
@@ -181,18 +210,42 @@ describe('sweep', () => {
   });
 
   it('gives back claimed jobs it could not start in time', async () => {
+    // The sweep's clock only moves when a job runs, so the outcome never depends on the wall clock.
+    let clock = new Date('2026-11-28T10:07:30Z');
+    const slot = new Date('2026-11-28T10:05:00Z');
+    const registry = createRegistry([
+      defineExecutor({
+        name: 'takesTwoSeconds',
+        description: 'moves the test clock on by two seconds',
+        configSchema: z.object({}),
+        run: async () => {
+          clock = new Date(clock.getTime() + 2_000);
+          return { ok: true };
+        },
+      }),
+    ]);
     const ids = await insertJobs(sql, 3, {
-      function_name: 'sleep',
-      metadata: { ms: 1500 },
+      function_name: 'takesTwoSeconds',
       timeout_seconds: 2,
+      next_run: slot,
     });
-    const summary = await sweep(deps, { concurrency: 1, deadline: new Date(Date.now() + 5_500) });
-    expect(summary.executed).toBe(1);
-    expect(summary.deferred).toBe(2);
-    const due = await sql`select id from cron_job where next_run <= now()`;
-    expect(due).toHaveLength(2);
+    // 5.5 s left, 2 s kept back for recording: room for one 2-second job, not for a second.
+    const summary = await sweep(
+      { ...deps, registry },
+      { concurrency: 1, now: () => clock, deadline: new Date(clock.getTime() + 5_500) },
+    );
+    expect(summary).toMatchObject({ executed: 1, deferred: 2 });
+    const jobs = await sql<{ id: string; next_run: Date }[]>`
+      select id, next_run from cron_job where id in ${sql(ids)}`;
+    expect(jobs.map((row) => row.next_run.toISOString()).sort()).toEqual([
+      slot.toISOString(),
+      slot.toISOString(),
+      '2026-11-28T10:10:00.000Z',
+    ]);
     const runs = await sql`select count(*)::int as n from cron_job_run where job_id in ${sql(ids)}`;
     expect(runs[0]!.n).toBe(1);
+    // The next sweep runs the two given back.
+    expect(await sweep({ ...deps, registry }, { now: () => clock })).toMatchObject({ executed: 2 });
   });
 
   it('advances next_run per schedule and time zone', async () => {

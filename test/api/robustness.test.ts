@@ -36,10 +36,11 @@ const injections = [
   '<script>alert(1)</script>',
 ];
 
-async function tablesIntact() {
-  const [row] = await sql<{ jobs: number }[]>`select count(*)::int as jobs from cron_job`;
-  expect(row!.jobs).toBeGreaterThanOrEqual(0);
-  await sql`select 1 from cron_job_run limit 1`;
+/** Which jobs exist and how many runs: an injected `truncate`, `delete` or `drop` changes them. */
+async function tableContents() {
+  const jobs = await sql<{ id: string }[]>`select id from cron_job`;
+  const [runs] = await sql<{ count: number }[]>`select count(*)::int as count from cron_job_run`;
+  return { jobs: jobs.map((job) => job.id).sort(), runs: runs!.count };
 }
 
 describe('SQL injection strings', () => {
@@ -55,15 +56,18 @@ describe('SQL injection strings', () => {
       { metadata: { [text]: text } },
       { [text]: 1 },
     ];
+    const before = await tableContents();
     const target = await request('POST', '/api/cron/jobs', {
       body: { ...valid, name: uniqueName() },
     });
+    const createdIds: string[] = [target.body.id];
     for (const field of fields) {
       const created = await request('POST', '/api/cron/jobs', {
         body: { ...valid, name: uniqueName(), ...field },
       });
       expectHandled(created, JSON.stringify(field), [text]);
       if (created.status === 201) {
+        createdIds.push(created.body.id);
         // Stored verbatim, as data.
         const fetched = await request('GET', `/api/cron/jobs/${created.body.id}`);
         expect(fetched.body).toMatchObject(field);
@@ -71,10 +75,19 @@ describe('SQL injection strings', () => {
       const updated = await request('PUT', `/api/cron/jobs/${target.body.id}`, { body: field });
       expectHandled(updated, `PUT ${JSON.stringify(field)}`, [text]);
     }
-    await tablesIntact();
+    // Exactly the jobs there were plus the ones created, and no run added or removed.
+    expect(await tableContents()).toEqual({
+      jobs: [...before.jobs, ...createdIds].sort(),
+      runs: before.runs,
+    });
   });
 
   it.each(injections)('in every query parameter and the path: %s', async (text) => {
+    // A job to lose, so an injected delete or truncate would show.
+    expect(
+      (await request('POST', '/api/cron/jobs', { body: { ...valid, name: uniqueName() } })).status,
+    ).toBe(201);
+    const before = await snapshot();
     const value = encodeURIComponent(text);
     for (const path of [
       `/api/cron/jobs?tenant_id=${value}`,
@@ -99,7 +112,8 @@ describe('SQL injection strings', () => {
     if (listed.status === 200) {
       for (const job of listed.body.jobs) expect(job.tenant_id).toBe(text);
     }
-    await tablesIntact();
+    // Every request was refused or only read: both tables are exactly as they were.
+    expect(await snapshot()).toBe(before);
   });
 });
 

@@ -1,14 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import Ajv2020 from 'ajv/dist/2020';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createDemoSchema } from '../../lib/demo-data';
 import { builtInExecutors } from '../../lib/executors/built-ins';
 import { createRegistry } from '../../lib/executors/registry';
 import { routeTable } from '../../lib/http/route-table';
-import { insertJobs, testExecutors } from '../helpers/jobs';
+import { gatedExecutor, insertJobs, openGate, testExecutors } from '../helpers/jobs';
 import { expectMatchesOpenApi, expectProblem, startTestServer } from '../helpers/server';
+import { waitFor } from '../helpers/wait';
 
 const server = await startTestServer({
-  registry: createRegistry([...builtInExecutors, ...testExecutors]),
+  registry: createRegistry([...builtInExecutors, ...testExecutors, gatedExecutor]),
 });
 const { sql, request } = server;
 await createDemoSchema(sql);
@@ -411,23 +413,22 @@ describe('POST /jobs/{id}/run and GET /jobs/{id}/runs', () => {
   });
 
   it('answers 409 while a run of the job is in progress', async () => {
-    const job = await create({ name: 'slow', function_name: 'sleep', metadata: { ms: 1500 } });
+    const gate = randomUUID();
+    const job = await create({ name: 'slow', function_name: 'gated', metadata: { gate } });
     const first = request('POST', `/api/cron/jobs/${job.id}/run`);
-    for (let i = 0; i < 100; i++) {
+    await waitFor('the first run to start', async () => {
       const [running] = await sql`
         select 1 from cron_job_run where job_id = ${job.id} and status = 'running'`;
-      if (running) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+      return running;
+    });
     const before = await server.snapshot();
     const second = await request('POST', `/api/cron/jobs/${job.id}/run`);
     expectProblem(second, 409);
     expect(second.body.detail).toMatch(/in progress/);
     expect(await server.snapshot()).toBe(before);
-    expect((await first).body).toMatchObject({ status: 'success', result: { slept: 1500 } });
+    openGate(gate);
+    expect((await first).body).toMatchObject({ status: 'success', result: { gate } });
     // Once it has finished, the job runs again.
-    const quick = { body: { metadata: { ms: 1 } } };
-    expect((await request('PUT', `/api/cron/jobs/${job.id}`, quick)).status).toBe(200);
     expect((await request('POST', `/api/cron/jobs/${job.id}/run`)).status).toBe(200);
   });
 

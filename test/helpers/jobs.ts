@@ -52,6 +52,40 @@ export const testExecutors = [
 
 export const testRegistry = createRegistry(testExecutors);
 
+const gates = new Map<string, { opened: Promise<void>; open: () => void }>();
+
+function gate(key: string) {
+  let entry = gates.get(key);
+  if (!entry) {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    entry = { opened, open };
+    gates.set(key, entry);
+  }
+  return entry;
+}
+
+/**
+ * Lets the runs of `gated` jobs with `metadata: { gate: key }` finish. Until then they stay in
+ * progress (or time out), so a test can hold a run open without sleeping. Gates live in the test
+ * file's process: the local test server runs in it too.
+ */
+export function openGate(key: string): void {
+  gate(key).open();
+}
+
+/** Runs until the test calls openGate(config.gate), or until aborted. Not in testExecutors. */
+export const gatedExecutor = defineExecutor({
+  name: 'gated',
+  description: 'runs until the test opens its gate',
+  configSchema: z.object({ gate: z.string() }),
+  run: ({ config, signal }) =>
+    new Promise((resolve, reject) => {
+      void gate(config.gate).opened.then(() => resolve({ gate: config.gate }));
+      signal.addEventListener('abort', () => reject(signal.reason));
+    }),
+});
+
 export interface JobFixture {
   name?: string;
   schedule?: string;

@@ -8,7 +8,7 @@ import { createBuiltInRegistry } from '../../lib/executors/built-ins';
 import type { ExecutorRegistry } from '../../lib/executors/registry';
 import { routeTable } from '../../lib/http/route-table';
 import { startLocalServer } from '../../lib/local/server';
-import { silentLog } from '../../lib/logger';
+import { silentLog, type Log } from '../../lib/logger';
 import { createTestDatabase } from './database';
 
 export interface TestResponse {
@@ -45,18 +45,25 @@ export interface TestServer {
  * checked against the served OpenAPI document before the test sees it.
  */
 export async function startTestServer(
-  options: { apiToken?: string; registry?: ExecutorRegistry; sweepIntervalSeconds?: number } = {},
+  options: {
+    apiToken?: string;
+    registry?: ExecutorRegistry;
+    sweepIntervalSeconds?: number;
+    /** Where the server and the handlers log; silent by default. */
+    log?: Log;
+  } = {},
 ): Promise<TestServer> {
   const { sql } = await createTestDatabase();
+  const log = options.log ?? silentLog;
   const app: AppContext = {
     sql,
     registry: options.registry ?? createBuiltInRegistry(),
-    log: silentLog,
+    log,
     settings: { sweepIntervalSeconds: options.sweepIntervalSeconds ?? 300, sweepConcurrency: 4 },
   };
   const server = await startLocalServer({
     app,
-    log: silentLog,
+    log,
     host: '127.0.0.1',
     port: 0,
     apiToken: options.apiToken,
