@@ -24,6 +24,7 @@ const context = <Config>(config: Config): ExecutorContext<Config> => ({
   config,
   tenantId: null,
   signal: new AbortController().signal,
+  secret: async () => null,
   log: silentLog,
 });
 

@@ -27,6 +27,7 @@ function contextFor<Schema extends z.ZodType>(
     config: executor.configSchema.parse(config),
     tenantId: options.tenantId ?? null,
     signal: options.signal ?? new AbortController().signal,
+    secret: async () => null,
     log: options.log ?? silentLog,
   };
 }
@@ -402,12 +403,13 @@ describe('syncDenormalizedFields', () => {
 });
 
 describe('built-in registry', () => {
-  it('describes the three executors with their defaults in JSON Schema', () => {
+  it('describes the built-in executors with their defaults in JSON Schema', () => {
     const described = describeExecutors(createBuiltInRegistry());
     expect(described.map((executor) => executor.name)).toEqual([
       'markUsersOffline',
       'cleanOldActivities',
       'syncDenormalizedFields',
+      'httpRequest',
     ]);
     const schemas = Object.fromEntries(
       described.map((executor) => [executor.name, executor.config_schema as JsonSchema]),

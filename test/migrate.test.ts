@@ -47,6 +47,7 @@ describe('migrations', () => {
     expect(tables.map((row) => row.table_name)).toEqual([
       'cron_job',
       'cron_job_run',
+      'cron_job_secret',
       'cron_migrations',
     ]);
     expect(await migrateInChildProcess(url)).toEqual([]);

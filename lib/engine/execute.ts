@@ -2,6 +2,7 @@ import type { Sql } from '../db';
 import { executorConfig } from './metadata';
 import type { ExecutorRegistry } from '../executors/registry';
 import type { Log } from '../logger';
+import { readJobSecret } from '../job-secrets';
 
 export type FinishedStatus = 'success' | 'error' | 'timeout';
 
@@ -76,6 +77,7 @@ export async function executeJob(job: RunnableJob, deps: ExecuteDeps): Promise<R
         tenantId: job.tenant_id,
         signal: controller.signal,
         log,
+        secret: () => readJobSecret(deps.sql, job.id),
       }),
       timedOut,
     ]);

@@ -11,6 +11,11 @@ export interface ExecutorContext<Config> {
   /** Aborted when the run reaches its timeout_seconds; long work should check it. */
   signal: AbortSignal;
   log: Log;
+  /**
+   * The job's signing secret (table `cron_job_secret`), read when asked for; null when the job has
+   * none. Executors use it and never log or return it.
+   */
+  secret(): Promise<string | null>;
 }
 
 export interface ExecutorDefinition<Schema extends z.ZodType = z.ZodType> {
@@ -18,6 +23,8 @@ export interface ExecutorDefinition<Schema extends z.ZodType = z.ZodType> {
   description: string;
   /** Validates a job's metadata config and fills its defaults. Engine-owned keys are stripped first. */
   configSchema: Schema;
+  /** The job service gives each job of this executor a signing secret (generated unless given). */
+  needsSecret?: boolean;
   /** Returns a JSON-serializable result, stored on the run. */
   run(context: ExecutorContext<z.output<Schema>>): Promise<unknown>;
 }

@@ -7,6 +7,7 @@ import {
   listRuns,
   runJobNow,
   updateJob,
+  type JobRow,
 } from '../jobs/service';
 import { createJobBody, listJobsQuery, listRunsQuery, updateJobBody } from '../jobs/schemas';
 import { sweep } from '../engine/sweep';
@@ -39,11 +40,11 @@ export const listJobsRoute = routeWithQuery(listJobsQuery, async (_request, app,
 }));
 
 export const createJobRoute: RouteHandler = async (request, app) => {
-  const { job, warnings } = await createJob(app, parseInput(createJobBody, request.body));
+  const { job, warnings, secret } = await createJob(app, parseInput(createJobBody, request.body));
   return {
     status: 201,
     headers: { location: `/api/cron/jobs/${job.id}` },
-    body: warnings.length > 0 ? { ...job, warnings } : job,
+    body: jobResponse(job, warnings, secret),
   };
 };
 
@@ -53,13 +54,22 @@ export const getJobRoute: RouteHandler = async (request, app) => ({
 });
 
 export const updateJobRoute: RouteHandler = async (request, app) => {
-  const { job, warnings } = await updateJob(
+  const { job, warnings, secret } = await updateJob(
     app,
     request.params.id ?? '',
     parseInput(updateJobBody, request.body),
   );
-  return { status: 200, body: warnings.length > 0 ? { ...job, warnings } : job };
+  return { status: 200, body: jobResponse(job, warnings, secret) };
 };
+
+/** A job as POST and PUT return it: warnings when there are any, a generated secret this once. */
+function jobResponse(job: JobRow, warnings: string[], secret: string | undefined) {
+  return {
+    ...job,
+    ...(warnings.length > 0 ? { warnings } : {}),
+    ...(secret === undefined ? {} : { secret }),
+  };
+}
 
 export const deleteJobRoute: RouteHandler = async (request, app) => {
   await deleteJob(app, request.params.id ?? '');

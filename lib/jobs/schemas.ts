@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { SIGNING_SECRET_PATTERN } from '../egress/signing';
 
 /**
  * The API's request and response shapes. Handlers validate with these and the OpenAPI document
@@ -62,6 +63,15 @@ const writableJobFields = {
   tenant_id: tenantId.nullable(),
   timeout_seconds: z.number().int().min(1).max(840),
   precise: z.boolean(),
+  secret: z
+    .string()
+    .max(200)
+    .regex(SIGNING_SECRET_PATTERN, 'must be whsec_ followed by at least 16 bytes in base64')
+    .describe(
+      'Write-only: the signing secret of an executor that signs its calls (httpRequest). Never ' +
+        'returned; when a job of such an executor has none, one is generated and returned once ' +
+        'as `secret` in the response.',
+    ),
 };
 
 // The defaults the job service applies, published in the OpenAPI document (documentation only:
@@ -76,6 +86,7 @@ export const createJobBody = z.strictObject({
   tenant_id: writableJobFields.tenant_id.optional().meta({ default: null }),
   timeout_seconds: writableJobFields.timeout_seconds.optional().meta({ default: 60 }),
   precise: writableJobFields.precise.optional().meta({ default: false }),
+  secret: writableJobFields.secret.optional(),
 });
 export type CreateJobBody = z.infer<typeof createJobBody>;
 
@@ -132,7 +143,18 @@ export const jobSchema = z.object({
   next_run: timestamp.nullable(),
   created_at: timestamp,
   updated_at: timestamp,
+  inactive_reason: z
+    .string()
+    .nullable()
+    .describe(
+      'Why the system switched the job off (e.g. its CRM tables are missing, or an adopted job ' +
+        'whose schedule or executor is refused); null when active or switched off by a person.',
+    ),
   warnings: z.array(z.string()).optional(),
+  secret: z
+    .string()
+    .optional()
+    .describe('Only in the response that generated it: the signing secret, shown this once.'),
 });
 
 export const runSchema = z.object({

@@ -1,5 +1,5 @@
 import type { AppContext } from '../app-context';
-import { isUniqueViolation, jsonb } from '../db';
+import { isUniqueViolation, jsonb, type TransactionSql } from '../db';
 import { engineMetadata, executorConfig, initialEngineMetadata } from '../engine/metadata';
 import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../errors';
 import { errorMessage, executeJob } from '../engine/execute';
@@ -7,6 +7,8 @@ import type { CreateJobBody, ListJobsQuery, UpdateJobBody } from './schemas';
 import { RunRecorder, defaultRecorderOptions } from '../engine/run-recorder';
 import { insertManualRun } from '../engine/run-state';
 import { syncTriggers } from '../engine/triggers';
+import { hasJobSecret, storeJobSecret } from '../job-secrets';
+import { generateSigningSecret } from '../egress/signing';
 import { isValidTimeZone, nextSlot, parseSchedule, shortestIntervalSeconds } from '../schedule';
 
 export interface JobRow {
@@ -24,6 +26,7 @@ export interface JobRow {
   next_run: Date | null;
   created_at: Date;
   updated_at: Date;
+  inactive_reason: string | null;
 }
 
 export interface RunRow {
@@ -40,7 +43,9 @@ export interface RunRow {
   error: string | null;
 }
 
-type JobFields = Required<Omit<CreateJobBody, 'metadata'>> & { metadata: Record<string, unknown> };
+type JobFields = Required<Omit<CreateJobBody, 'metadata' | 'secret'>> & {
+  metadata: Record<string, unknown>;
+};
 
 const JOB_COLUMNS = [
   'id',
@@ -57,6 +62,7 @@ const JOB_COLUMNS = [
   'next_run',
   'created_at',
   'updated_at',
+  'inactive_reason',
 ];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RUN_COLUMNS = [
@@ -113,7 +119,7 @@ export async function createJob(
   ctx: AppContext,
   body: CreateJobBody,
   now = new Date(),
-): Promise<{ job: JobRow; warnings: string[] }> {
+): Promise<{ job: JobRow; warnings: string[]; secret?: string }> {
   const fields: JobFields = {
     name: body.name,
     schedule: body.schedule,
@@ -131,12 +137,36 @@ export async function createJob(
     metadata: jsonb(ctx.sql, { ...checked.config, ...initialEngineMetadata }),
     next_run: checked.nextRun,
   };
-  const [job] = await nameTaken(
-    fields,
-    () => ctx.sql<JobRow[]>`insert into cron_job ${ctx.sql(row)} returning ${ctx.sql(JOB_COLUMNS)}`,
-  );
-  await syncTriggers(ctx, [job!.id]);
-  return { job: job!, warnings: checked.warnings };
+  const { job, secret } = await ctx.sql.begin(async (tx) => {
+    const [inserted] = await nameTaken(
+      fields,
+      () => tx<JobRow[]>`insert into cron_job ${tx(row)} returning ${tx(JOB_COLUMNS)}`,
+    );
+    return { job: inserted!, secret: await keepSecret(ctx, tx, inserted!, body.secret) };
+  });
+  await syncTriggers(ctx, [job.id]);
+  return { job, warnings: checked.warnings, ...(secret ? { secret } : {}) };
+}
+
+/**
+ * Stores the secret a request sent, or generates one for an executor that needs one and whose job
+ * has none yet. Returns a generated secret, which the response shows this once.
+ */
+async function keepSecret(
+  ctx: AppContext,
+  tx: TransactionSql,
+  job: JobRow,
+  sent: string | undefined,
+): Promise<string | undefined> {
+  if (sent !== undefined) {
+    await storeJobSecret(tx, job.id, sent);
+    return undefined;
+  }
+  if (!ctx.registry.get(job.function_name)?.needsSecret) return undefined;
+  if (await hasJobSecret(tx, job.id)) return undefined;
+  const generated = generateSigningSecret();
+  await storeJobSecret(tx, job.id, generated);
+  return generated;
 }
 
 export async function updateJob(
@@ -144,7 +174,7 @@ export async function updateJob(
   id: string,
   body: UpdateJobBody,
   now = new Date(),
-): Promise<{ job: JobRow; warnings: string[] }> {
+): Promise<{ job: JobRow; warnings: string[]; secret?: string }> {
   if (!UUID.test(id)) throw new NotFoundError(`no job with id ${JSON.stringify(id)}`);
   const updated = await ctx.sql.begin(async (tx) => {
     const [current] = await tx<JobRow[]>`select * from cron_job where id = ${id} for update`;
@@ -160,7 +190,15 @@ export async function updateJob(
       timeout_seconds: body.timeout_seconds ?? current.timeout_seconds,
       precise: body.precise ?? current.precise,
     };
-    const checked = validateJob(ctx, fields, now);
+    // A job whose executor is gone can still be switched off (the runbook's advice), changing
+    // nothing else; its config is kept as it is, unvalidated.
+    const switchingOffOrphan =
+      !ctx.registry.get(fields.function_name) &&
+      !fields.is_active &&
+      fields.function_name === current.function_name &&
+      body.metadata === undefined;
+    const checked = validateJob(ctx, fields, now, { skipExecutor: switchingOffOrphan });
+    if (switchingOffOrphan) checked.config = executorConfig(current.metadata);
     const timingChanged =
       fields.schedule !== current.schedule ||
       fields.timezone !== current.timezone ||
@@ -170,13 +208,16 @@ export async function updateJob(
       metadata: jsonb(tx, { ...checked.config, ...engineMetadata(current.metadata) }),
       next_run: timingChanged ? checked.nextRun : current.next_run,
       updated_at: now,
+      // Activated again: the reason the system switched it off no longer holds.
+      inactive_reason: fields.is_active ? null : current.inactive_reason,
     };
     const [job] = await nameTaken(
       fields,
       () =>
         tx<JobRow[]>`update cron_job set ${tx(row)} where id = ${id} returning ${tx(JOB_COLUMNS)}`,
     );
-    return { job: job!, warnings: checked.warnings };
+    const secret = await keepSecret(ctx, tx, job!, body.secret);
+    return { job: job!, warnings: checked.warnings, ...(secret ? { secret } : {}) };
   });
   await syncTriggers(ctx, [id]);
   return updated;
@@ -243,6 +284,7 @@ function validateJob(
   ctx: AppContext,
   fields: JobFields,
   now: Date,
+  options: { skipExecutor?: boolean } = {},
 ): { config: Record<string, unknown>; nextRun: Date | null; warnings: string[] } {
   const errors: FieldError[] = [];
   const warnings: string[] = [];
@@ -287,7 +329,9 @@ function validateJob(
   if (!fields.is_active) nextRun = null;
 
   const executor = ctx.registry.get(fields.function_name);
-  if (!executor) {
+  if (options.skipExecutor) {
+    // Only for switching off a job whose executor is gone: nothing to validate against.
+  } else if (!executor) {
     errors.push({
       path: 'function_name',
       message: `unknown executor ${JSON.stringify(fields.function_name)}: registered executors are ${ctx.registry.names().join(', ')}`,

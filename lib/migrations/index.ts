@@ -1,10 +1,14 @@
 import cronTables from './0001-cron-tables';
 import preciseTriggers from './0002-precise-triggers';
 import writePath from './0003-write-path';
+import inactiveReason from './0020-inactive-reason';
+import jobSecrets from './0021-job-secrets';
 
 /** Applied in order, each once. Never edit a shipped migration: add the next number. */
 export const migrations: ReadonlyArray<{ id: number; name: string; sql: string }> = [
   { id: 1, name: 'cron-tables', sql: cronTables },
   { id: 2, name: 'precise-triggers', sql: preciseTriggers },
   { id: 3, name: 'write-path', sql: writePath },
+  { id: 20, name: 'inactive-reason', sql: inactiveReason },
+  { id: 21, name: 'job-secrets', sql: jobSecrets },
 ];

@@ -144,6 +144,7 @@ describe('POST /jobs and GET /jobs/{id}', () => {
       next_run: expect.stringMatching(/T00:00:00\.000Z$/),
       created_at: expect.stringMatching(ISO),
       updated_at: expect.stringMatching(ISO),
+      inactive_reason: null,
     });
     const nextRun = Date.parse(job.next_run);
     expect(nextRun).toBeGreaterThan(before);

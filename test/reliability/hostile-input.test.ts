@@ -38,6 +38,10 @@ beforeAll(async () => {
       schedule: index === 0 ? 'every_minute' : 'daily',
       function_name,
       tenant_id: index === 1 ? 'tenant-a' : null,
+      // The only built-in without a default for every config field.
+      ...(function_name === 'httpRequest'
+        ? { metadata: { url: 'https://hooks.example.com/x' } }
+        : {}),
     });
     knownIds.push(job.id);
   }
