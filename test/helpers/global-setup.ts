@@ -6,27 +6,33 @@ import { connect } from '../../lib/db';
 import { startEmbeddedPostgres } from '../../lib/local/embedded-postgres';
 import { migrate } from '../../lib/migrate';
 import { TEMPLATE_DATABASE } from './database';
+import { postgresBinaries, type PostgresMajor } from './postgres-versions';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     adminDatabaseUrl: string;
+    /** The major this project's embedded server runs (vitest.config.ts); unset on TEST_DATABASE_URL. */
+    postgresMajor?: PostgresMajor;
   }
 }
 
 /**
- * One PostgreSQL server for the whole run: TEST_DATABASE_URL when set, otherwise an embedded one.
- * A migrated template database lets each test file clone a fresh database in milliseconds.
+ * One PostgreSQL server per vitest project: TEST_DATABASE_URL when set, otherwise an embedded one
+ * of the project's `postgresMajor`. A migrated template database lets each test file clone a
+ * fresh database in milliseconds.
  */
 export default async function setup(project: TestProject) {
   let adminUrl = process.env.TEST_DATABASE_URL;
   let stop = async () => {};
   if (!adminUrl) {
-    const folder = await mkdtemp(path.join(tmpdir(), 'crm-cron-test-'));
+    const major = project.getProvidedContext().postgresMajor ?? 17;
+    const folder = await mkdtemp(path.join(tmpdir(), `crm-cron-test-pg${major}-`));
     // Postgres runs as its own user when we are root, and must be able to reach its folder.
     await chmod(folder, 0o755);
     const server = await startEmbeddedPostgres({
       dataDir: path.join(folder, 'data'),
       persistent: false,
+      binaries: await postgresBinaries(major),
     });
     adminUrl = server.url;
     stop = async () => {

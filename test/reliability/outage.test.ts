@@ -1,12 +1,13 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { connect, type Sql } from '../../lib/db';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../lib/local/embedded-postgres';
 import { migrate } from '../../lib/migrate';
 import { sweep } from '../../lib/engine/sweep';
 import { createTestDatabase } from '../helpers/database';
+import { postgresBinaries } from '../helpers/postgres-versions';
 import { insertJobs, testRegistry } from '../helpers/jobs';
 import {
   capturingLog,
@@ -327,9 +328,12 @@ describe('database outage: server stopped and started between sweeps', () => {
     // Postgres runs as its own user when we are root, and must be able to reach its folder.
     await chmod(folder, 0o755);
     const dataDir = path.join(folder, 'data');
+    // The major of this vitest project, like the suite's own server.
+    const binaries = await postgresBinaries(inject('postgresMajor') ?? 17);
     let server: EmbeddedDatabase | undefined = await startEmbeddedPostgres({
       dataDir,
       persistent: true,
+      binaries,
     });
     const proxy = await startTcpProxy(Number(new URL(server.url).port));
     const proxied = new URL(server.url);
@@ -362,7 +366,7 @@ describe('database outage: server stopped and started between sweeps', () => {
       expect(failedIn).toBeLessThan(5_000);
       const loggedDuringOutage = log.entries.filter((entry) => entry.level === 'error');
 
-      server = await startEmbeddedPostgres({ dataDir, persistent: true });
+      server = await startEmbeddedPostgres({ dataDir, persistent: true, binaries });
       await proxy.up(Number(new URL(server.url).port));
       const missed = await sql<{ id: string; next_run: Date }[]>`select id, next_run from cron_job`;
       const recovery = await sweep(deps, { now: () => later });
