@@ -19,6 +19,25 @@ export const markUsersOffline = defineExecutor({
       .describe('Minutes without a heartbeat after which an online user is marked offline.'),
   }),
   async run({ sql, config, tenantId, signal, log }) {
+    /**
+     * `last_seen` rewritten into the ISO 8601 forms jsonpath's datetime() reads on every
+     * supported major: before PostgreSQL 17 it refuses the `Z` that `Date.toISOString()` writes,
+     * and no major reads a zone without a colon (`+0530`) or more than 6 fractional digits. So
+     * `Z`/`z` becomes `+00:00`, `+hhmm` becomes `+hh:mm` and the fraction is cut to microseconds.
+     * Only a JSON string is read; anything else stays unparseable (stale).
+     */
+    const lastSeenAsPostgresReadsIt = sql`
+      case when jsonb_typeof(metadata->'last_seen') = 'string' then
+        regexp_replace(
+          regexp_replace(
+            regexp_replace(metadata->>'last_seen', ${String.raw`(\.\d{6})\d+`}, ${String.raw`\1`}),
+            '[Zz]$',
+            '+00:00'
+          ),
+          ${String.raw`([+-]\d{2})(\d{2})$`},
+          ${String.raw`\1:\2`}
+        )
+      end`;
     const tenantFilter = tenantId === null ? sql`` : sql`and tenant_id = ${tenantId}`;
     const timeout = config.timeout_minutes;
     const counts = { users: 0, employees: 0 };
@@ -33,7 +52,7 @@ export const markUsersOffline = defineExecutor({
           ${tenantFilter}
           and not coalesce(
             jsonb_path_match_tz(
-              metadata,
+              jsonb_build_object('last_seen', ${lastSeenAsPostgresReadsIt}),
               'strict $.last_seen.datetime() >= $cutoff.datetime()',
               jsonb_build_object('cutoff', now() - make_interval(mins => ${timeout})),
               silent => true
