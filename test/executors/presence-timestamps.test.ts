@@ -84,6 +84,7 @@ function runExecutor() {
     tenantId: null,
     signal: new AbortController().signal,
     log: silentLog,
+    secret: async () => null,
   });
 }
 
