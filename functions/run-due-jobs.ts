@@ -3,6 +3,7 @@ import type { Context, ScheduledEvent } from 'aws-lambda';
 import { app, log } from '../lib/lambda/app';
 import { addSweepMetrics, metrics } from '../lib/lambda/metrics';
 import { sweep, type SweepSummary } from '../lib/engine/sweep';
+import { withFields } from '../lib/engine/execute';
 
 // Time kept back from the invocation's deadline so the summary is written before Lambda stops us.
 const SAFETY_MARGIN_MS = 10_000;
@@ -16,7 +17,10 @@ export const handler = middy<ScheduledEvent, SweepSummary, Error, Context>().han
   async (event, context) => {
     const deadline = new Date(Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS);
     try {
-      const summary = await sweep(app, { concurrency: app.settings.sweepConcurrency, deadline });
+      const summary = await sweep(
+        { ...app, log: withFields(log, { request_id: context.awsRequestId }) },
+        { concurrency: app.settings.sweepConcurrency, deadline },
+      );
       addSweepMetrics(summary, { sweep: true });
       log.info('scheduled sweep', { event_id: event.id, event_time: event.time });
       return summary;

@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { app, log } from '../lib/lambda/app';
+import { withFields } from '../lib/engine/execute';
 import { addSweepMetrics, metrics } from '../lib/lambda/metrics';
 import { sweep, type SweepSummary } from '../lib/engine/sweep';
 
@@ -21,11 +22,14 @@ export const handler = middy<unknown, SweepSummary | { ignored: string }, Error,
       log.error('run-job ignored an event that is not {job_id, scheduled_for}');
       return { ignored: 'malformed event' };
     }
-    const summary = await sweep(app, {
-      concurrency: 1,
-      only: { jobId: parsed.data.job_id, slot: new Date(parsed.data.scheduled_for) },
-      deadline: new Date(Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS),
-    });
+    const summary = await sweep(
+      { ...app, log: withFields(log, { request_id: context.awsRequestId }) },
+      {
+        concurrency: 1,
+        only: { jobId: parsed.data.job_id, slot: new Date(parsed.data.scheduled_for) },
+        deadline: new Date(Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS),
+      },
+    );
     // Precise runs count towards the same job metrics and failure alarm as swept ones.
     addSweepMetrics(summary, { sweep: false });
     metrics.publishStoredMetrics();

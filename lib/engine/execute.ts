@@ -3,6 +3,7 @@ import { executorConfig } from './metadata';
 import type { ExecutorRegistry } from '../executors/registry';
 import type { Log } from '../logger';
 import { readJobSecret } from '../job-secrets';
+import { trimmedStack } from './failure-log';
 
 export type FinishedStatus = 'success' | 'error' | 'timeout';
 
@@ -21,6 +22,8 @@ export interface RunOutcome {
   error: string | null;
   duration_ms: number;
   finished_at: Date;
+  /** A thrown error's trimmed stack, for the failed-run log line only (never stored or returned). */
+  stack?: string | undefined;
 }
 
 export interface ExecuteDeps {
@@ -89,7 +92,7 @@ export async function executeJob(job: RunnableJob, deps: ExecuteDeps): Promise<R
     // An executor that rejects the moment it is aborted still timed out.
     if (controller.signal.aborted)
       return finish('timeout', null, `timed out after ${job.timeout_seconds} s`);
-    return finish('error', null, errorMessage(error));
+    return { ...finish('error', null, errorMessage(error)), stack: trimmedStack(error) };
   } finally {
     clearTimeout(timer);
   }

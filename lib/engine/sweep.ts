@@ -3,7 +3,8 @@ import type { Sql } from '../db';
 import { errorMessage, executeJob, type RunOutcome } from './execute';
 import type { ExecutorRegistry } from '../executors/registry';
 import type { Log } from '../logger';
-import { markLostRuns, releaseRuns } from './run-state';
+import { LOST_RUN_ERROR, markLostRuns, releaseRuns } from './run-state';
+import { logFailedRun } from './failure-log';
 import { syncTriggers, type TriggerPort, type TriggerSyncResult } from './triggers';
 import { defaultRecorderOptions, RunRecorder, type RecorderOptions } from './run-recorder';
 
@@ -88,7 +89,11 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
       : Number.POSITIVE_INFINITY;
 
   try {
-    summary.lost = (await markLostRuns(deps.sql, now())).length;
+    const lost = await markLostRuns(deps.sql, now());
+    for (const run of lost) {
+      deps.log.error('run failed', { ...run, status: 'lost', error: LOST_RUN_ERROR });
+    }
+    summary.lost = lost.length;
   } catch (error) {
     deps.log.error('sweep failed', { error: errorMessage(error), ...summary, results: undefined });
     throw error;
@@ -150,6 +155,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
           finished_at: startedAt,
         }
       : await executeJob(run, deps);
+    logFailedRun(deps.log, run, outcome);
     recorder.record(run.run_id, outcome);
     count(summary, run, outcome);
   };

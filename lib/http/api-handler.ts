@@ -7,6 +7,7 @@ import type {
 import * as z from 'zod';
 import type { AppContext } from '../app-context';
 import type { Log } from '../logger';
+import { withFields } from '../engine/execute';
 import {
   type ApiEvent,
   bearerAuth,
@@ -90,7 +91,7 @@ export function createApiHandler(
           requestId: event.requestContext.requestId,
           remainingMs: () => context.getRemainingTimeInMillis(),
         },
-        await options.app(),
+        withRequestLog(await options.app(), event.requestContext.requestId),
       );
       return {
         statusCode: response.status,
@@ -101,4 +102,9 @@ export function createApiHandler(
         ...(response.body === undefined ? {} : { body: JSON.stringify(response.body) }),
       };
     }) as ApiGatewayHandler;
+}
+
+/** The app as one request sees it: every line it logs (a failed run's too) names the request. */
+function withRequestLog(app: AppContext, requestId: string): AppContext {
+  return { ...app, log: withFields(app.log, { request_id: requestId }) };
 }

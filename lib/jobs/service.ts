@@ -3,6 +3,7 @@ import { isUniqueViolation, jsonb, type TransactionSql } from '../db';
 import { engineMetadata, executorConfig, initialEngineMetadata } from '../engine/metadata';
 import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../errors';
 import { errorMessage, executeJob } from '../engine/execute';
+import { logFailedRun } from '../engine/failure-log';
 import type { CreateJobBody, ListJobsQuery, UpdateJobBody } from './schemas';
 import { RunRecorder, defaultRecorderOptions } from '../engine/run-recorder';
 import { insertManualRun } from '../engine/run-state';
@@ -270,7 +271,9 @@ export async function runJobNow(ctx: AppContext, id: string): Promise<RunRow> {
   const recorder = new RunRecorder(sql, ctx.log);
   recorder.track([runId]);
   try {
-    recorder.record(runId, await executeJob(job, ctx));
+    const outcome = await executeJob(job, ctx);
+    logFailedRun(ctx.log, { ...job, run_id: runId, scheduled_for: null }, outcome);
+    recorder.record(runId, outcome);
   } finally {
     await recorder.close();
   }
