@@ -26,6 +26,9 @@ export type Schedule =
   | { kind: 'once'; text: string; localDateTime: string };
 
 const MAX_LENGTH = 200;
+// The latest instant whose ISO 8601 form has a four-digit year: JSON timestamps (and the API's
+// date-time format) cannot write a later one, so no slot may lie beyond it.
+const LATEST_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 const MINUTE_STEPS = ['2', '3', '4', '5', '6', '10', '12', '15', '20', '30'];
 const HOUR_STEPS = ['2', '3', '4', '6', '8', '12'];
 const ALIASES: Record<string, string> = {
@@ -130,7 +133,14 @@ function compiled(schedule: string, timeZone: string): Plan {
     const parsed = parseSchedule(schedule);
     const zone = formatterFor(timeZone);
     if (parsed.kind === 'once') {
-      return { kind: 'once', instant: resolveWall(zone, Date.parse(`${parsed.localDateTime}Z`)) };
+      const instant = resolveWall(zone, Date.parse(`${parsed.localDateTime}Z`));
+      if (instant > LATEST_INSTANT) {
+        throw new ScheduleError(
+          `${schedule} in ${timeZone} is ${new Date(instant).toISOString()} in UTC, after ` +
+            '9999-12-31T23:59:59Z, the latest time a job can be scheduled for',
+        );
+      }
+      return { kind: 'once', instant };
     }
     return { kind: 'recurring', walls: cronFor(parsed.cron).walls, zone };
   });

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { localDateTimes } from './helpers/schedules';
 import {
   isValidTimeZone,
   nextSlot,
@@ -413,5 +415,65 @@ describe('shortestIntervalSeconds', () => {
 
   it('is null for a one-off schedule', () => {
     expect(shortestIntervalSeconds('at:2030-01-01T00:00', 'UTC', from)).toBeNull();
+  });
+});
+
+describe('at: over its whole range, in every IANA zone', () => {
+  const zones = Intl.supportedValuesOf('timeZone');
+  const latest = new Date('9999-12-31T23:59:59.999Z');
+  const now = new Date('2026-06-01T00:00:00Z');
+
+  /** nextSlot's answer, or the ScheduleError it refused with: anything else fails the test. */
+  function outcome(schedule: string, zone: string): Date | null | ScheduleError {
+    try {
+      return nextSlot(schedule, zone, now);
+    } catch (error) {
+      expect(error, `${schedule} in ${zone}`).toBeInstanceOf(ScheduleError);
+      return error as ScheduleError;
+    }
+  }
+
+  it('knows the zones', () => {
+    expect(zones.length).toBeGreaterThan(300);
+    for (const zone of zones) expect(isValidTimeZone(zone), zone).toBe(true);
+  });
+
+  it('refuses at:9999-12-31T23:59:59 where it falls after 9999 in UTC, and only there', () => {
+    let refused = 0;
+    for (const zone of zones) {
+      const result = outcome('at:9999-12-31T23:59:59', zone);
+      if (result instanceof ScheduleError) {
+        refused += 1;
+        expect(result.message).toContain(`in ${zone} is +010000-01-01T`);
+        expect(result.message).toContain('after 9999-12-31T23:59:59Z');
+      } else {
+        expect(result, zone).toBeInstanceOf(Date);
+        expect(result!.getTime()).toBeLessThanOrEqual(latest.getTime());
+      }
+    }
+    expect(outcome('at:9999-12-31T23:59:59', 'America/New_York')).toBeInstanceOf(ScheduleError);
+    expect(outcome('at:9999-12-31T23:59:59', 'UTC')).toEqual(new Date('9999-12-31T23:59:59Z'));
+    expect(refused).toBeGreaterThan(50);
+  });
+
+  it('answers a slot, null or a ScheduleError for any date from 1970 to 9999 in any zone', () => {
+    fc.assert(
+      fc.property(localDateTimes, fc.constantFrom(...zones), (at, zone) => {
+        const result = outcome(at, zone);
+        if (result instanceof Date) {
+          expect(result.getTime()).toBeGreaterThan(now.getTime());
+          expect(result.getTime()).toBeLessThanOrEqual(latest.getTime());
+        }
+      }),
+      { numRuns: 3000, seed: 20261129 },
+    );
+  });
+
+  it('gives every recurring form a slot in every zone', () => {
+    for (const zone of zones) {
+      for (const schedule of ['every_minute', 'hourly', 'daily', 'monthly', 'cron:0 0 29 2 *']) {
+        expect(outcome(schedule, zone), `${schedule} in ${zone}`).toBeInstanceOf(Date);
+      }
+    }
   });
 });

@@ -10,7 +10,13 @@ import { insertManualRun } from '../engine/run-state';
 import { syncTriggers } from '../engine/triggers';
 import { hasJobSecret, storeJobSecret } from '../job-secrets';
 import { generateSigningSecret } from '../egress/signing';
-import { isValidTimeZone, nextSlot, parseSchedule, shortestIntervalSeconds } from '../schedule';
+import {
+  isValidTimeZone,
+  nextSlot,
+  parseSchedule,
+  ScheduleError,
+  shortestIntervalSeconds,
+} from '../schedule';
 
 export interface JobRow {
   id: string;
@@ -309,24 +315,12 @@ function validateJob(
     errors.push({ path: 'schedule', message: (error as Error).message });
   }
   if (zoneValid && scheduleValid) {
-    nextRun = nextSlot(fields.schedule, fields.timezone, now);
-    if (nextRun === null && fields.is_active) {
-      errors.push({
-        path: 'schedule',
-        message: `${fields.schedule} is in the past in ${fields.timezone}; it would never run`,
-      });
-    }
-    const interval = shortestIntervalSeconds(fields.schedule, fields.timezone, now);
-    if (
-      fields.is_active &&
-      !fields.precise &&
-      interval !== null &&
-      interval < ctx.settings.sweepIntervalSeconds
-    ) {
-      warnings.push(
-        `schedule fires every ${interval} s but the sweep runs every ${ctx.settings.sweepIntervalSeconds} s: ` +
-          'the job runs at most once per sweep, up to one interval late, and slots in between are not replayed',
-      );
+    try {
+      nextRun = timing(ctx, fields, now, errors, warnings);
+    } catch (error) {
+      // A form that parses may still have no slot in this zone (at:9999-12-31T23:59:59 west of UTC).
+      if (!(error instanceof ScheduleError)) throw error;
+      errors.push({ path: 'schedule', message: error.message });
     }
   }
   if (!fields.is_active) nextRun = null;
@@ -358,6 +352,36 @@ function validateJob(
   }
   if (errors.length > 0) throw new ValidationError(errors);
   return { config, nextRun, warnings };
+}
+
+/** The job's next slot; adds an error when there is none, a warning when it fires too often. */
+function timing(
+  ctx: AppContext,
+  fields: JobFields,
+  now: Date,
+  errors: FieldError[],
+  warnings: string[],
+): Date | null {
+  const nextRun = nextSlot(fields.schedule, fields.timezone, now);
+  if (nextRun === null && fields.is_active) {
+    errors.push({
+      path: 'schedule',
+      message: `${fields.schedule} is in the past in ${fields.timezone}; it would never run`,
+    });
+  }
+  const interval = shortestIntervalSeconds(fields.schedule, fields.timezone, now);
+  if (
+    fields.is_active &&
+    !fields.precise &&
+    interval !== null &&
+    interval < ctx.settings.sweepIntervalSeconds
+  ) {
+    warnings.push(
+      `schedule fires every ${interval} s but the sweep runs every ${ctx.settings.sweepIntervalSeconds} s: ` +
+        'the job runs at most once per sweep, up to one interval late, and slots in between are not replayed',
+    );
+  }
+  return nextRun;
 }
 
 async function nameTaken<T>(fields: JobFields, write: () => Promise<T>): Promise<T> {

@@ -224,6 +224,49 @@ describe('PUT /jobs/{id} applies the same rules', () => {
   });
 });
 
+describe('at: at the end of the calendar', () => {
+  const last = 'at:9999-12-31T23:59:59';
+
+  it('POST refuses at:9999-12-31T23:59:59 west of UTC with a 400, and accepts it east of UTC', async () => {
+    for (const timezone of ['America/New_York', 'Pacific/Honolulu', 'Etc/GMT+1']) {
+      await expectRefused(
+        () =>
+          request('POST', '/api/cron/jobs', {
+            body: { ...valid, name: `end ${timezone}`, schedule: last, timezone },
+          }),
+        'schedule',
+        /after 9999-12-31T23:59:59Z/,
+      );
+    }
+    const east = await request('POST', '/api/cron/jobs', {
+      body: { ...valid, name: 'end of time in Tokyo', schedule: last, timezone: 'Asia/Tokyo' },
+    });
+    expect(east.status, east.text).toBe(201);
+    expect(east.body.next_run).toBe('9999-12-31T14:59:59.000Z');
+  });
+
+  it('PUT refuses it too, whether the schedule or only the zone changes', async () => {
+    await expectRefused(
+      () =>
+        request('PUT', `/api/cron/jobs/${existingId}`, {
+          body: { schedule: last, timezone: 'America/Los_Angeles' },
+        }),
+      'schedule',
+      /after 9999-12-31T23:59:59Z/,
+    );
+    const utc = await request('POST', '/api/cron/jobs', {
+      body: { ...valid, name: 'end of time in UTC', schedule: last, timezone: 'UTC' },
+    });
+    expect(utc.status, utc.text).toBe(201);
+    await expectRefused(
+      () =>
+        request('PUT', `/api/cron/jobs/${utc.body.id}`, { body: { timezone: 'America/Chicago' } }),
+      'schedule',
+      /in America\/Chicago is \+010000-01-01T05:59:59/,
+    );
+  });
+});
+
 describe('query parameters', () => {
   it.each([
     ['limit=0', 'limit'],
