@@ -3,6 +3,30 @@ import type { Node } from 'constructs';
 export type DbAuth = 'iam' | 'secret';
 export const logLevels = ['debug', 'info', 'warn', 'error'] as const;
 
+/**
+ * Named sets of defaults, picked with `-c profile=<name>`; any key given on its own still wins.
+ * `development` (the default) is cheap when idle: one small instance in one zone. `production`
+ * survives the loss of a zone and sustains load: Multi-AZ, a non-burstable instance class that
+ * supports Performance Insights, deletion protection, two weeks of backups.
+ */
+export const profiles = {
+  development: {
+    dbInstanceClass: 't4g.micro',
+    dbMultiAz: false,
+    dbDeletionProtection: true,
+    dbBackupRetentionDays: 7,
+    dbPerformanceInsights: false,
+  },
+  production: {
+    dbInstanceClass: 'm7g.large',
+    dbMultiAz: true,
+    dbDeletionProtection: true,
+    dbBackupRetentionDays: 14,
+    dbPerformanceInsights: true,
+  },
+} as const;
+export type ProfileName = keyof typeof profiles;
+
 /** A database the stack creates, in a VPC it creates. */
 export interface NewDatabaseConfig {
   mode: 'new';
@@ -12,6 +36,8 @@ export interface NewDatabaseConfig {
   multiAz: boolean;
   backupRetentionDays: number;
   deletionProtection: boolean;
+  /** Performance Insights with its free 7-day retention. */
+  performanceInsights: boolean;
 }
 
 /** The CRM's own VPC and database, imported by attributes so synth needs no lookups. */
@@ -33,6 +59,7 @@ export interface ExistingDatabaseConfig {
 
 export interface CronConfig {
   stackName: string;
+  profile: ProfileName;
   logLevel: (typeof logLevels)[number];
   sweepIntervalMinutes: number;
   alarmEmail: string | undefined;
@@ -40,6 +67,12 @@ export interface CronConfig {
   /** Stage throttling: steady requests per second and burst. */
   apiRateLimit: number;
   apiBurstLimit: number;
+  /**
+   * Reserved concurrency of the sweep and of `run-job`: each instance holds up to 2 proxy
+   * connections, so these caps bound what a burst of precise jobs or overlapping sweeps can take.
+   */
+  sweepReservedConcurrency: number;
+  runJobReservedConcurrency: number;
   dbAuth: DbAuth;
   dbName: string;
   dbUser: string;
@@ -54,6 +87,7 @@ const newOnly = [
   'dbMultiAz',
   'dbBackupRetentionDays',
   'dbDeletionProtection',
+  'dbPerformanceInsights',
 ] as const;
 const existingRequired = [
   'existingVpcId',
@@ -110,6 +144,12 @@ export function readConfig(node: Pick<Node, 'tryGetContext'>): CronConfig {
     if (!value) throw new Error(`Context ${key} is required when existingVpcId is set`);
     return value;
   };
+
+  const profileName = str('profile') ?? 'development';
+  if (!Object.hasOwn(profiles, profileName)) {
+    throw new Error(`Context profile must be one of ${Object.keys(profiles).join(', ')}`);
+  }
+  const profile = profiles[profileName as ProfileName];
 
   const logLevel = str('logLevel') ?? 'info';
   if (!(logLevels as readonly string[]).includes(logLevel)) {
@@ -174,12 +214,13 @@ export function readConfig(node: Pick<Node, 'tryGetContext'>): CronConfig {
     const allocatedStorageGiB = int('dbAllocatedStorageGiB', 20, 20, 65_536);
     database = {
       mode: 'new',
-      instanceClass: str('dbInstanceClass') ?? 't4g.micro',
+      instanceClass: str('dbInstanceClass') ?? profile.dbInstanceClass,
       allocatedStorageGiB,
       maxAllocatedStorageGiB: int('dbMaxAllocatedStorageGiB', 100, allocatedStorageGiB, 65_536),
-      multiAz: bool('dbMultiAz', false),
-      backupRetentionDays: int('dbBackupRetentionDays', 7, 1, 35),
-      deletionProtection: bool('dbDeletionProtection', true),
+      multiAz: bool('dbMultiAz', profile.dbMultiAz),
+      backupRetentionDays: int('dbBackupRetentionDays', profile.dbBackupRetentionDays, 1, 35),
+      deletionProtection: bool('dbDeletionProtection', profile.dbDeletionProtection),
+      performanceInsights: bool('dbPerformanceInsights', profile.dbPerformanceInsights),
     };
   }
 
@@ -190,12 +231,17 @@ export function readConfig(node: Pick<Node, 'tryGetContext'>): CronConfig {
   }
   return {
     stackName: str('stackName') ?? 'CrmCron',
+    profile: profileName as ProfileName,
     logLevel: logLevel as CronConfig['logLevel'],
     sweepIntervalMinutes: int('sweepIntervalMinutes', 5, 1, 60),
     alarmEmail: str('alarmEmail'),
     jwt: issuer && audience ? { issuer, audience } : undefined,
     apiRateLimit: int('apiRateLimit', 50, 1, 10_000),
     apiBurstLimit: int('apiBurstLimit', 100, 1, 5_000),
+    // 3 sweeps overlap when each takes its full 15 minutes on a 5-minute rule; 10 precise jobs
+    // at once is 20 connections, and the sweep runs whatever run-job is throttled out of.
+    sweepReservedConcurrency: int('sweepReservedConcurrency', 3, 1, 100),
+    runJobReservedConcurrency: int('runJobReservedConcurrency', 10, 1, 1_000),
     dbAuth,
     dbName: identifier('dbName', 'crm_cron'),
     dbUser: identifier('dbUser', 'crm_cron'),

@@ -51,20 +51,31 @@ export class CronStack extends Stack {
       functions: this.functions,
       deadLetterQueue: this.scheduling.deadLetterQueue,
       intervalMinutes: config.sweepIntervalMinutes,
+      reservedConcurrency: config.sweepReservedConcurrency,
     });
     // The first sweep must find the tables.
     this.sweep.rule.node.addDependency(this.migrations.trigger);
-    this.scheduling.bindRunJob(
-      this.functions.create('run-job', {
-        description: 'Runs one precise or one-off job at its slot (EventBridge Scheduler target)',
-        functionName: this.scheduling.runJobFunctionName,
-        timeout: Duration.minutes(15),
-        deadLetterQueue: this.scheduling.deadLetterQueue,
-      }),
-    );
+    const runJob = this.functions.create('run-job', {
+      description: 'Runs one precise or one-off job at its slot (EventBridge Scheduler target)',
+      functionName: this.scheduling.runJobFunctionName,
+      timeout: Duration.minutes(15),
+      deadLetterQueue: this.scheduling.deadLetterQueue,
+      // A burst of precise jobs at one minute waits for these instances (Lambda queues the
+      // throttled events) instead of taking every proxy connection; the sweep runs what is
+      // still due at its next tick, and a late run-job for a slot already run is a no-op.
+      reservedConcurrency: config.runJobReservedConcurrency,
+      // A function error here is a failed claim (the database was unreachable): retried twice,
+      // as Lambda's default, but events older than an hour are dropped to the dead-letter
+      // queue rather than kept 6 hours; by then the sweep has run the slot.
+      asyncRetries: { retryAttempts: 2, maxEventAge: Duration.hours(1) },
+    });
+    this.scheduling.bindRunJob(runJob);
     this.api = new CronApi(this, 'Api', config, this.functions);
     this.alarms = new CronAlarms(this, 'Alarms', {
       sweep: this.sweep,
+      runJob,
+      api: this.api.api,
+      database: this.database,
       intervalMinutes: config.sweepIntervalMinutes,
       email: config.alarmEmail,
     });

@@ -23,6 +23,8 @@ export class CronDatabase extends Construct {
   readonly secret: secretsmanager.ISecret;
   /** The database's endpoint address (not the proxy's). */
   readonly endpointAddress: string;
+  /** The RDS instance identifier: the dimension of its CloudWatch metrics. */
+  readonly instanceIdentifier: string;
   readonly proxySecurityGroup: ec2.SecurityGroup;
   /** The security groups of the database instance (imported in existing mode). */
   readonly instanceSecurityGroups: ec2.ISecurityGroup[];
@@ -75,11 +77,14 @@ export class CronDatabase extends Construct {
         deletionProtection: db.deletionProtection,
         // The proxy authenticates IAM clients; this keeps direct IAM logins possible for admins.
         iamAuthentication: true,
+        // Free tier retention (7 days); the production profile turns it on.
+        enablePerformanceInsights: db.performanceInsights,
       });
       if (!created.secret) throw new Error('an RDS-managed password always has a secret');
       instance = created;
       this.secret = created.secret;
       this.endpointAddress = created.dbInstanceEndpointAddress;
+      this.instanceIdentifier = created.instanceIdentifier;
       acknowledge(
         created,
         'AwsSolutions-RDS11',
@@ -119,6 +124,7 @@ export class CronDatabase extends Construct {
           : {}),
       });
       this.endpointAddress = db.dbEndpoint;
+      this.instanceIdentifier = db.dbInstanceIdentifier;
     }
 
     this.proxy = new rds.DatabaseProxy(this, 'Proxy', {

@@ -21,6 +21,10 @@ export interface FunctionOptions {
   timeout: Duration;
   memorySize?: number;
   deadLetterQueue?: sqs.IQueue;
+  /** Caps the function's instances, and with them the proxy connections it can hold (2 each). */
+  reservedConcurrency?: number;
+  /** Asynchronous invocations: retries after a function error, and how long an event may wait. */
+  asyncRetries?: { retryAttempts: number; maxEventAge: Duration };
 }
 
 /**
@@ -136,6 +140,10 @@ export class CronFunctions extends Construct {
         : this.environment,
       logGroup: new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH }),
       ...(options.deadLetterQueue ? { deadLetterQueue: options.deadLetterQueue } : {}),
+      ...(options.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrentExecutions: options.reservedConcurrency }),
+      ...(options.asyncRetries ?? {}),
     });
     this.props.database.grantConnect(fn);
     if (managesSchedules) this.props.scheduling.grantManageSchedules(fn);

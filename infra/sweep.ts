@@ -10,6 +10,12 @@ import type { CronFunctions } from './functions';
  * The scheduled sweep: an EventBridge rule invokes `run-due-jobs` every interval. Events the
  * rule cannot deliver and invocations that still fail after Lambda's retries land in the shared
  * dead-letter queue.
+ *
+ * A failed sweep is retried once by Lambda (about a minute later) while its event is younger than
+ * one interval; after that the next tick supersedes it. A retried or duplicated sweep is harmless:
+ * claims take due rows with SKIP LOCKED and insert the run under a unique (job, slot), so no job
+ * runs twice for a slot. Reserved concurrency caps overlapping sweeps (each holds up to 2 proxy
+ * connections); a sweep throttled by it is retried by Lambda within the same event age.
  */
 export class Sweep extends Construct {
   readonly function: NodejsFunction;
@@ -19,7 +25,12 @@ export class Sweep extends Construct {
   constructor(
     scope: Construct,
     id: string,
-    props: { functions: CronFunctions; deadLetterQueue: sqs.IQueue; intervalMinutes: number },
+    props: {
+      functions: CronFunctions;
+      deadLetterQueue: sqs.IQueue;
+      intervalMinutes: number;
+      reservedConcurrency: number;
+    },
   ) {
     super(scope, id);
     const { functions, intervalMinutes } = props;
@@ -30,6 +41,8 @@ export class Sweep extends Construct {
       timeout: Duration.minutes(15),
       memorySize: 512,
       deadLetterQueue: this.deadLetterQueue,
+      reservedConcurrency: props.reservedConcurrency,
+      asyncRetries: { retryAttempts: 1, maxEventAge: Duration.minutes(intervalMinutes) },
     });
     this.rule = new events.Rule(this, 'Schedule', {
       description: 'Starts the cron sweep',

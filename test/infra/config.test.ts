@@ -25,6 +25,40 @@ describe('readConfig', () => {
     });
   });
 
+  it('profile=production: Multi-AZ m7g.large, deletion protection, Performance Insights', () => {
+    expect(read({ profile: 'production' })).toMatchObject({
+      profile: 'production',
+      database: {
+        mode: 'new',
+        instanceClass: 'm7g.large',
+        multiAz: true,
+        deletionProtection: true,
+        backupRetentionDays: 14,
+        performanceInsights: true,
+      },
+    });
+    expect(read({})).toMatchObject({
+      profile: 'development',
+      database: { instanceClass: 't4g.micro', multiAz: false, performanceInsights: false },
+    });
+  });
+
+  it('a key given on its own wins over the profile', () => {
+    expect(
+      read({ profile: 'production', dbInstanceClass: 'r7g.xlarge', dbMultiAz: 'false' }),
+    ).toMatchObject({
+      database: { instanceClass: 'r7g.xlarge', multiAz: false, performanceInsights: true },
+    });
+  });
+
+  it('caps the sweep at 3 and run-job at 10 instances unless told otherwise', () => {
+    expect(read({})).toMatchObject({ sweepReservedConcurrency: 3, runJobReservedConcurrency: 10 });
+    expect(read({ sweepReservedConcurrency: '1', runJobReservedConcurrency: 40 })).toMatchObject({
+      sweepReservedConcurrency: 1,
+      runJobReservedConcurrency: 40,
+    });
+  });
+
   it('accepts -c strings and cdk.json values alike', () => {
     const fromCli = read({
       ...existingContext,
@@ -62,6 +96,7 @@ describe('readConfig', () => {
   it.each([
     [{ existingSubnetIds: 'subnet-0123456789abcdef0' }, 'one subnet per'],
     [{ dbInstanceClass: 't4g.small' }, 'dbInstanceClass applies only to a new database'],
+    [{ dbPerformanceInsights: 'true' }, 'dbPerformanceInsights applies only to a new database'],
     [{ existingDbSecretArn: 'crm-db' }, 'existingDbSecretArn must be a Secrets Manager secret ARN'],
   ])('existing mode rejects %o', (override, message) => {
     expect(() => read({ ...existingContext, ...override })).toThrow(message);
@@ -77,6 +112,9 @@ describe('readConfig', () => {
     [{ logLevel: 'verbose' }, 'logLevel must be one of'],
     [{ createVpcEndpoints: 'false' }, 'createVpcEndpoints=false applies only to an existing VPC'],
     [{ dbUser: 'crm cron' }, 'dbUser must be a PostgreSQL name'],
+    [{ profile: 'staging' }, 'profile must be one of development, production'],
+    [{ profile: 'toString' }, 'profile must be one of development, production'],
+    [{ runJobReservedConcurrency: '0' }, 'runJobReservedConcurrency must be an integer from 1'],
   ])('rejects %o', (context, message) => {
     expect(() => read(context)).toThrow(message);
   });

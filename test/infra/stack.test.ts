@@ -94,12 +94,15 @@ const describeFindings = (findings: Violation[]) =>
 
 let fresh: Synthesized;
 let existing: Synthesized;
+/** `-c profile=production`: the documented production values. */
+let production: Synthesized;
 /** New mode with every option flipped, plus one deliberately unacknowledged resource. */
 let variant: Synthesized;
 
 beforeAll(() => {
   fresh = synth({});
   existing = synth(existingContext);
+  production = synth({ profile: 'production' });
   variant = synth(
     {
       dbAuth: 'secret',
@@ -117,19 +120,22 @@ afterAll(() => {
   for (const outdir of outdirs) rmSync(outdir, { recursive: true, force: true });
 });
 
-const modes = () => ({ new: fresh, existing, variant });
-const eachMode = (names: ('new' | 'existing' | 'variant')[]) =>
+const modes = () => ({ new: fresh, existing, production, variant });
+const eachMode = (names: ('new' | 'existing' | 'production' | 'variant')[]) =>
   names.map((name) => [name, () => modes()[name]] as const);
 
 describe('cdk-nag AwsSolutions', () => {
-  it.each(eachMode(['new', 'existing']))('has no unacknowledged finding in %s mode', (_, get) => {
-    const { findings, otherFindings, annotations, synthError } = get();
-    expect(describeFindings(findings)).toEqual([]);
-    expect(synthError).toBeUndefined();
-    // A clean synth also has no construct warnings nor template schema warnings.
-    expect(describeFindings(otherFindings)).toEqual([]);
-    expect(annotations).toEqual([]);
-  });
+  it.each(eachMode(['new', 'existing', 'production']))(
+    'has no unacknowledged finding in %s mode',
+    (_, get) => {
+      const { findings, otherFindings, annotations, synthError } = get();
+      expect(describeFindings(findings)).toEqual([]);
+      expect(synthError).toBeUndefined();
+      // A clean synth also has no construct warnings nor template schema warnings.
+      expect(describeFindings(otherFindings)).toEqual([]);
+      expect(annotations).toEqual([]);
+    },
+  );
 
   it('catches an unacknowledged finding and fails the synth', () => {
     expect(variant.findings.length).toBeGreaterThan(0);
@@ -284,6 +290,75 @@ describe('functions', () => {
       }
     },
   );
+});
+
+describe('asynchronous invocation and concurrency', () => {
+  it.each([
+    ['new', () => fresh, 300],
+    ['variant', () => variant, 600],
+  ] as const)(
+    '%s: a failed sweep is retried once within one interval; run-job twice within an hour',
+    (_, get, interval) => {
+      const { stack, template } = get();
+      template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 2);
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: fnId(stack, 'run-due-jobs') },
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 1,
+        MaximumEventAgeInSeconds: interval,
+      });
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: fnId(stack, 'run-job') },
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 2,
+        MaximumEventAgeInSeconds: 3600,
+      });
+    },
+  );
+
+  it.each(eachMode(['new', 'existing']))(
+    '%s: reserved concurrency caps the sweep at 3 and run-job at 10 (2 proxy connections each)',
+    (_, get) => {
+      const { stack, template } = get();
+      const resources = template.toJSON().Resources;
+      expect(resources[fnId(stack, 'run-due-jobs')].Properties.ReservedConcurrentExecutions).toBe(
+        3,
+      );
+      expect(resources[fnId(stack, 'run-job')].Properties.ReservedConcurrentExecutions).toBe(10);
+    },
+  );
+
+  it('the caps follow the sweepReservedConcurrency and runJobReservedConcurrency context', () => {
+    const { stack, template } = synth({
+      sweepReservedConcurrency: '2',
+      runJobReservedConcurrency: '25',
+    });
+    const resources = template.toJSON().Resources;
+    expect(resources[fnId(stack, 'run-due-jobs')].Properties.ReservedConcurrentExecutions).toBe(2);
+    expect(resources[fnId(stack, 'run-job')].Properties.ReservedConcurrentExecutions).toBe(25);
+  });
+});
+
+describe('profiles', () => {
+  it('development (the default): one small instance in one zone, no Performance Insights', () => {
+    fresh.template.hasResourceProperties('AWS::RDS::DBInstance', {
+      DBInstanceClass: 'db.t4g.micro',
+      MultiAZ: false,
+      DeletionProtection: true,
+      EnablePerformanceInsights: false,
+    });
+  });
+
+  it('production: Multi-AZ m7g.large, deletion protection, Performance Insights, 14 days of backups', () => {
+    production.template.hasResourceProperties('AWS::RDS::DBInstance', {
+      DBInstanceClass: 'db.m7g.large',
+      MultiAZ: true,
+      DeletionProtection: true,
+      EnablePerformanceInsights: true,
+      PerformanceInsightsRetentionPeriod: 7,
+      BackupRetentionPeriod: 14,
+    });
+  });
 });
 
 describe('database and proxy', () => {
@@ -487,7 +562,7 @@ describe('alarms', () => {
       const { stack, template } = get();
       const topic = { Ref: id(stack, stack.alarms.topic) };
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-      expect(alarms).toHaveLength(4);
+      expect(alarms).toHaveLength(10);
       for (const alarm of alarms) {
         expect(alarm.Properties.AlarmActions).toEqual([topic]);
         expect(alarm.Properties.OKActions).toEqual([topic]);
@@ -557,6 +632,151 @@ describe('alarms', () => {
     variant.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'SweepSucceeded',
       Period: 600,
+    });
+  });
+
+  it.each(eachMode(['new', 'existing', 'variant']))(
+    '%s: the topic policy lets CloudWatch alarms of this account publish (enforceSSL alone denies all)',
+    (_, get) => {
+      const { stack, template } = get();
+      const topic = { Ref: id(stack, stack.alarms.topic) };
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [topic],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            {
+              Sid: 'AllowCloudWatchAlarmsOfThisAccount',
+              Effect: 'Allow',
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: 'sns:Publish',
+              Resource: topic,
+              Condition: {
+                StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+                ArnLike: {
+                  'aws:SourceArn': {
+                    'Fn::Join': [
+                      '',
+                      [
+                        'arn:',
+                        { Ref: 'AWS::Partition' },
+                        ':cloudwatch:',
+                        { Ref: 'AWS::Region' },
+                        ':',
+                        { Ref: 'AWS::AccountId' },
+                        ':alarm:*',
+                      ],
+                    ],
+                  },
+                },
+              },
+            },
+          ]),
+        },
+      });
+      // The topic's key lets CloudWatch encrypt what it publishes.
+      template.hasResourceProperties('AWS::KMS::Key', {
+        KeyPolicy: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Allow',
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            }),
+          ]),
+        },
+      });
+    },
+  );
+
+  it.each(eachMode(['new', 'existing']))(
+    '%s: database storage, connections, CPU and memory alarms on the RDS instance',
+    (_, get) => {
+      const { stack, template } = get();
+      const instance =
+        stack === existing.stack
+          ? existingContext.existingDbInstanceIdentifier
+          : stack.resolve(stack.database.instanceIdentifier);
+      expect(instance).toBeDefined();
+      const dimensions = [{ Name: 'DBInstanceIdentifier', Value: instance }];
+      const sustained = { Period: 300, EvaluationPeriods: 3 };
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/RDS',
+        MetricName: 'FreeStorageSpace',
+        Dimensions: dimensions,
+        Statistic: 'Minimum',
+        Threshold: 2 * 1024 ** 3,
+        ComparisonOperator: 'LessThanThreshold',
+        ...sustained,
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/RDS',
+        MetricName: 'CPUUtilization',
+        Dimensions: dimensions,
+        Threshold: 80,
+        ComparisonOperator: 'GreaterThanThreshold',
+        ...sustained,
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/RDS',
+        MetricName: 'FreeableMemory',
+        Dimensions: dimensions,
+        Threshold: 128 * 1024 ** 2,
+        ComparisonOperator: 'LessThanThreshold',
+        ...sustained,
+      });
+      // Connections as a share of max_connections, which the proxy reports for any class.
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Metrics: Match.arrayWith([
+          Match.objectLike({ Expression: '100 * connections / allowed' }),
+          Match.objectLike({
+            Id: 'connections',
+            MetricStat: Match.objectLike({
+              Metric: {
+                Namespace: 'AWS/RDS',
+                MetricName: 'DatabaseConnections',
+                Dimensions: dimensions,
+              },
+            }),
+          }),
+          Match.objectLike({
+            Id: 'allowed',
+            MetricStat: Match.objectLike({
+              Metric: {
+                Namespace: 'AWS/RDS',
+                MetricName: 'MaxDatabaseConnectionsAllowed',
+                Dimensions: [
+                  { Name: 'ProxyName', Value: stack.resolve(stack.database.proxy.dbProxyName) },
+                ],
+              },
+            }),
+          }),
+        ]),
+        Threshold: 80,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 3,
+      });
+    },
+  );
+
+  it('alarms on run-job errors and on API 5xx', () => {
+    const { stack, template } = fresh;
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId(stack, 'run-job') } }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5xx',
+      Dimensions: [{ Name: 'ApiId', Value: { Ref: id(stack, stack.api.api) } }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
     });
   });
 
