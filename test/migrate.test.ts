@@ -47,8 +47,10 @@ describe('migrations', () => {
     expect(tables.map((row) => row.table_name)).toEqual([
       'cron_job',
       'cron_job_run',
+      'cron_job_run_log',
       'cron_job_secret',
       'cron_migrations',
+      'cron_sweep_state',
     ]);
     expect(await migrateInChildProcess(url)).toEqual([]);
   });

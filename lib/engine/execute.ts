@@ -4,6 +4,7 @@ import type { ExecutorRegistry } from '../executors/registry';
 import type { Log } from '../logger';
 import { readJobSecret } from '../job-secrets';
 import { trimmedStack } from './failure-log';
+import type { RunLogWriter } from '../run-log/writer';
 
 export type FinishedStatus = 'success' | 'error' | 'timeout';
 
@@ -30,6 +31,8 @@ export interface ExecuteDeps {
   sql: Sql;
   registry: ExecutorRegistry;
   log: Log;
+  /** Where executors' log lines are kept with their runs; absent: they only go to `log`. */
+  runLog?: RunLogWriter | undefined;
 }
 
 const MAX_ERROR_LENGTH = 2000;
@@ -41,7 +44,11 @@ const TIMED_OUT = Symbol('timed out');
  * aborted and the outcome is recorded at once; an executor that ignores the signal keeps running
  * detached, but nothing waits for it.
  */
-export async function executeJob(job: RunnableJob, deps: ExecuteDeps): Promise<RunOutcome> {
+export async function executeJob(
+  job: RunnableJob,
+  deps: ExecuteDeps,
+  runId?: string,
+): Promise<RunOutcome> {
   const started = performance.now();
   const finish = (status: FinishedStatus, result: unknown, error: string | null): RunOutcome => ({
     status,
@@ -71,7 +78,9 @@ export async function executeJob(job: RunnableJob, deps: ExecuteDeps): Promise<R
       controller.abort(new Error(`timed out after ${job.timeout_seconds} s`));
     }, job.timeout_seconds * 1000);
   });
-  const log = withFields(deps.log, { job_id: job.id, job_name: job.name });
+  const processLog = withFields(deps.log, { job_id: job.id, job_name: job.name });
+  const log =
+    deps.runLog && runId !== undefined ? deps.runLog.forRun(runId, processLog) : processLog;
   try {
     const result = await Promise.race([
       executor.run({

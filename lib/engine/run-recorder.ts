@@ -38,6 +38,8 @@ export class RunRecorder {
     private readonly sql: Sql,
     private readonly log: Log,
     private readonly options: RecorderOptions = defaultRecorderOptions,
+    /** Runs before each outcome write: a run's log lines are written before it shows finished. */
+    private readonly beforeWrite: () => Promise<void> = async () => {},
   ) {
     this.heartbeat = setInterval(() => void this.renewLeases(), (options.leaseSeconds * 1000) / 3);
     this.heartbeat.unref();
@@ -65,9 +67,11 @@ export class RunRecorder {
     this.pending = [];
     if (batch.length > 0) {
       this.writing = this.writing.then(() =>
-        this.write(batch).catch((error: unknown) => {
-          this.failure ??= error;
-        }),
+        this.beforeWrite()
+          .then(() => this.write(batch))
+          .catch((error: unknown) => {
+            this.failure ??= error;
+          }),
       );
     }
     await this.writing;

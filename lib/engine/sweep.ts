@@ -7,6 +7,8 @@ import { LOST_RUN_ERROR, markLostRuns, releaseRuns } from './run-state';
 import { logFailedRun } from './failure-log';
 import { syncTriggers, type TriggerPort, type TriggerSyncResult } from './triggers';
 import { defaultRecorderOptions, RunRecorder, type RecorderOptions } from './run-recorder';
+import { RunLogWriter } from '../run-log/writer';
+import { recordLastSweep } from '../system/last-sweep';
 
 export interface SweepDeps {
   sql: Sql;
@@ -99,7 +101,8 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
     throw error;
   }
 
-  const recorder = new RunRecorder(deps.sql, deps.log, recorderOptions);
+  const runLog = new RunLogWriter(deps.sql, deps.log);
+  const recorder = new RunRecorder(deps.sql, deps.log, recorderOptions, () => runLog.flush());
   const queue: ClaimedRun[] = [];
   const deferred: string[] = [];
   let exhausted = false;
@@ -154,7 +157,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
           duration_ms: 0,
           finished_at: startedAt,
         }
-      : await executeJob(run, deps);
+      : await executeJob(run, { ...deps, runLog }, run.run_id);
     logFailedRun(deps.log, run, outcome);
     recorder.record(run.run_id, outcome);
     count(summary, run, outcome);
@@ -176,7 +179,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
   recorder.untrack(unstarted);
   summary.deferred = unstarted.length;
   const [closed, released] = await Promise.allSettled([
-    recorder.close(),
+    recorder.close().finally(() => runLog.close()),
     releaseRuns(deps.sql, unstarted),
   ]);
   failure ??= [closed, released].find((result) => result.status === 'rejected')?.reason;
@@ -192,6 +195,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
     summary.triggers = await syncTriggers(deps, options.only ? [options.only.jobId] : undefined);
   }
   summary.duration_ms = Math.round(performance.now() - started);
+  if (!options.only) await recordLastSweep(deps.sql, deps.log, summary);
   deps.log.info('sweep finished', { ...summary, results: undefined });
   return summary;
 }

@@ -11,6 +11,8 @@ import {
   updateJobBody,
 } from '../jobs/schemas';
 import { routeTable } from './route-table';
+import { runLogPageSchema, runLogQuery } from './run-log-route';
+import { systemStatusSchema } from './system-route';
 
 const schema = (type: z.ZodType, io: 'input' | 'output' = 'output') =>
   z.toJSONSchema(type, { io, unrepresentable: 'any' });
@@ -139,6 +141,28 @@ function operations(): Record<string, object> {
       summary: 'Run every due job now, exactly as the scheduled sweep does',
       responses: { '200': ok('Sweep summary', 'SweepSummary'), ...errors },
     },
+    'get-run-log': {
+      summary:
+        'What the run’s executor logged, oldest first, after line `after`; tail it while the run is in progress',
+      parameters: [
+        idParameter,
+        { name: 'run_id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
+        ...queryParameters(runLogQuery),
+      ],
+      responses: {
+        '200': ok(
+          'Up to 500 lines; `complete` once the run has finished and none follow',
+          'RunLog',
+        ),
+        ...errors,
+        '404': problem('No such job, or no such run of it'),
+      },
+    },
+    'get-system': {
+      summary:
+        'System panel: the last sweep, how far due jobs lag, failed and lost runs of the last 24 h',
+      responses: { '200': ok('System status', 'SystemStatus'), ...errors },
+    },
     'list-executors': {
       summary: 'Registered executors and the JSON Schema of their config',
       responses: { '200': ok('Executors', 'ExecutorList'), ...errors },
@@ -187,6 +211,8 @@ export function openApiDocument(registry: ExecutorRegistry): object {
         Run: schema(runSchema),
         RunList: schema(z.object({ runs: z.array(runSchema) })),
         SweepSummary: schema(sweepSummarySchema),
+        RunLog: schema(runLogPageSchema),
+        SystemStatus: schema(systemStatusSchema),
         ExecutorList: schema(
           z.object({
             executors: z.array(

@@ -23,6 +23,13 @@ export const routeTable: readonly RouteDefinition[] = [
   { name: 'delete-job', method: 'DELETE', path: '/api/cron/jobs/{id}', auth: true },
   { name: 'run-job-now', method: 'POST', path: '/api/cron/jobs/{id}/run', auth: true },
   { name: 'list-runs', method: 'GET', path: '/api/cron/jobs/{id}/runs', auth: true },
+  {
+    name: 'get-run-log',
+    method: 'GET',
+    path: '/api/cron/jobs/{id}/runs/{run_id}/log',
+    auth: true,
+  },
   { name: 'run-sweep', method: 'POST', path: '/api/cron/run', auth: true },
   { name: 'list-executors', method: 'GET', path: '/api/cron/executors', auth: true },
+  { name: 'get-system', method: 'GET', path: '/api/cron/system', auth: true },
 ];

@@ -1,6 +1,8 @@
 import type { RouteHandler } from './api-handler';
 import * as handlers from './handlers';
 import { routeTable } from './route-table';
+import { getRunLogRoute } from './run-log-route';
+import { getSystemRoute } from './system-route';
 
 /** The handler of each route-table entry, by name; `functions/<name>.ts` exports the same one. */
 export const routeHandlers: Record<string, RouteHandler> = {
@@ -15,6 +17,8 @@ export const routeHandlers: Record<string, RouteHandler> = {
   'list-runs': handlers.listRunsRoute,
   'run-sweep': handlers.runSweepRoute,
   'list-executors': handlers.listExecutorsRoute,
+  'get-run-log': getRunLogRoute,
+  'get-system': getSystemRoute,
 };
 
 for (const route of routeTable) {

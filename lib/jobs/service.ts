@@ -7,6 +7,7 @@ import { logFailedRun } from '../engine/failure-log';
 import type { CreateJobBody, ListJobsQuery, UpdateJobBody } from './schemas';
 import { RunRecorder, defaultRecorderOptions } from '../engine/run-recorder';
 import { insertManualRun } from '../engine/run-state';
+import { RunLogWriter } from '../run-log/writer';
 import { syncTriggers } from '../engine/triggers';
 import { hasJobSecret, storeJobSecret } from '../job-secrets';
 import { generateSigningSecret } from '../egress/signing';
@@ -71,7 +72,7 @@ const JOB_COLUMNS = [
   'updated_at',
   'inactive_reason',
 ];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RUN_COLUMNS = [
   'id',
   'job_id',
@@ -274,14 +275,16 @@ export async function runJobNow(ctx: AppContext, id: string): Promise<RunRow> {
     if (!run) throw busy;
     return { job, runId: run.id };
   });
-  const recorder = new RunRecorder(sql, ctx.log);
+  const runLog = new RunLogWriter(sql, ctx.log);
+  const recorder = new RunRecorder(sql, ctx.log, defaultRecorderOptions, () => runLog.flush());
   recorder.track([runId]);
   try {
-    const outcome = await executeJob(job, ctx);
+    const outcome = await executeJob(job, { ...ctx, runLog }, runId);
     logFailedRun(ctx.log, { ...job, run_id: runId, scheduled_for: null }, outcome);
     recorder.record(runId, outcome);
   } finally {
     await recorder.close();
+    await runLog.close();
   }
   const [run] = await sql<
     RunRow[]

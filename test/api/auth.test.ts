@@ -7,17 +7,22 @@ const server = await startTestServer({ apiToken: TOKEN });
 const { request, snapshot } = server;
 
 let jobId = '';
+let runId = '';
 beforeAll(async () => {
   const created = await request('POST', '/api/cron/jobs', {
     body: { name: 'guarded', schedule: 'daily', function_name: 'markUsersOffline' },
   });
   expect(created.status).toBe(201);
   jobId = created.body.id;
+  const [run] = await server.sql<{ id: string }[]>`
+    insert into cron_job_run (job_id, trigger, status, finished_at)
+    values (${jobId}, 'manual', 'success', now()) returning id`;
+  runId = run!.id;
 });
 
 /** A request for each route of the route table, with a valid body where one is needed. */
 function sample(route: (typeof routeTable)[number]) {
-  const path = route.path.replace('{id}', jobId);
+  const path = route.path.replace('{id}', jobId).replace('{run_id}', runId);
   const body =
     route.name === 'create-job'
       ? { name: `new ${Math.random()}`, schedule: 'daily', function_name: 'markUsersOffline' }

@@ -104,7 +104,9 @@ describe('links between the pages', () => {
       if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
       const heading = fenced ? null : /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
       if (!heading) continue;
-      const text = heading[1]!.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/[`*_]/g, '');
+      const text = heading[1]!
+        .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
+        .replace(/[`*]|\b_|_\b(?!\w)/g, '');
       const base = slug(text);
       const count = seen.get(base) ?? 0;
       seen.set(base, count + 1);
