@@ -1,27 +1,33 @@
 import * as z from 'zod';
 import { runLogLevels } from '../run-log/limits';
 import { readRunLog } from '../run-log/read';
-import type { RouteHandler } from './api-handler';
-import { parseInput } from './parse-input';
+import { routeWithQuery } from './api-handler';
+
+const MAX_SEQ = 2_147_483_647;
 
 export const runLogQuery = z.strictObject({
-  after: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(2_147_483_647)
+  after: z
+    .string()
+    .refine(
+      (value) => /^[0-9]{1,10}$/.test(value) && Number(value) <= MAX_SEQ,
+      'must be a line number (next_after of the previous page), in decimal digits',
+    )
+    .transform(Number)
     .default(0)
-    .describe('Return lines with a larger seq than this; next_after of the previous page'),
+    .meta({
+      type: 'integer',
+      minimum: 0,
+      maximum: MAX_SEQ,
+      default: 0,
+      description: 'Return the lines after this one: next_after of the previous page',
+    }),
 });
 
 /** GET /api/cron/jobs/{id}/runs/{run_id}/log: a run's log, paged by seq, for tailing. */
-export const getRunLogRoute: RouteHandler = async (request, app) => {
-  const { after } = parseInput(runLogQuery, request.query);
-  return {
-    status: 200,
-    body: await readRunLog(app, request.params.id ?? '', request.params.run_id ?? '', after),
-  };
-};
+export const getRunLogRoute = routeWithQuery(runLogQuery, async (request, app, { after }) => ({
+  status: 200,
+  body: await readRunLog(app, request.params.id ?? '', request.params.run_id ?? '', after),
+}));
 
 export const runLogPageSchema = z.object({
   run_id: z.uuid(),
