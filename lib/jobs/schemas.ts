@@ -91,11 +91,23 @@ export const createJobBody = z.strictObject({
 export type CreateJobBody = z.infer<typeof createJobBody>;
 
 // A PUT changes only the fields it names, so nothing here has a default.
-export const updateJobBody = z.strictObject(
-  Object.fromEntries(
-    Object.entries(writableJobFields).map(([key, schema]) => [key, schema.optional()]),
-  ) as { [Key in keyof typeof writableJobFields]: z.ZodOptional<(typeof writableJobFields)[Key]> },
-);
+export const updateJobBody = z
+  .strictObject(
+    Object.fromEntries(
+      Object.entries(writableJobFields).map(([key, schema]) => [key, schema.optional()]),
+    ) as {
+      [Key in keyof typeof writableJobFields]: z.ZodOptional<(typeof writableJobFields)[Key]>;
+    },
+  )
+  .extend({
+    metadata: writableJobFields.metadata
+      .optional()
+      .describe(
+        'Merged into the stored executor configuration key by key (JSON Merge Patch at the top ' +
+          'level): a key sent replaces its stored value, null removes the key so the default ' +
+          'applies again, keys left out keep their value. Engine-owned keys are ignored.',
+      ),
+  });
 export type UpdateJobBody = z.infer<typeof updateJobBody>;
 
 const booleanText = z.enum(['true', 'false']).transform((value) => value === 'true');

@@ -193,7 +193,10 @@ export async function updateJob(
       function_name: body.function_name ?? current.function_name,
       timezone: body.timezone ?? current.timezone,
       is_active: body.is_active ?? current.is_active,
-      metadata: body.metadata ?? executorConfig(current.metadata),
+      metadata:
+        body.metadata === undefined
+          ? executorConfig(current.metadata)
+          : mergeConfig(executorConfig(current.metadata), body.metadata),
       tenant_id: body.tenant_id === undefined ? current.tenant_id : body.tenant_id,
       timeout_seconds: body.timeout_seconds ?? current.timeout_seconds,
       precise: body.precise ?? current.precise,
@@ -229,6 +232,20 @@ export async function updateJob(
   });
   await syncTriggers(ctx, [id]);
   return updated;
+}
+
+/**
+ * A PUT's `metadata` is merged into the stored config key by key (JSON Merge Patch, RFC 7396, at
+ * the top level): a key sent replaces the stored value, `null` removes the key so the executor's
+ * default applies again, and keys left out keep their value. Nothing is reset unless asked.
+ */
+function mergeConfig(
+  stored: Record<string, unknown>,
+  patch: Record<string, unknown>,
+): Record<string, unknown> {
+  const merged = { ...stored, ...patch };
+  for (const [key, value] of Object.entries(patch)) if (value === null) delete merged[key];
+  return merged;
 }
 
 export async function deleteJob(ctx: AppContext, id: string): Promise<void> {

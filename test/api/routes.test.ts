@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Ajv2020 from 'ajv/dist/2020';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createDemoSchema } from '../../lib/demo-data';
+import { executorConfig } from '../../lib/engine/metadata';
 import { builtInExecutors } from '../../lib/executors/built-ins';
 import { createRegistry } from '../../lib/executors/registry';
 import { routeTable } from '../../lib/http/route-table';
@@ -12,7 +13,7 @@ import { waitFor } from '../helpers/wait';
 const server = await startTestServer({
   registry: createRegistry([...builtInExecutors, ...testExecutors, gatedExecutor]),
 });
-const { sql, request } = server;
+const { sql, request, snapshot } = server;
 await createDemoSchema(sql);
 
 beforeEach(async () => {
@@ -290,7 +291,43 @@ describe('PUT /jobs/{id}', () => {
     expect({ ...empty.body, updated_at: null }).toEqual({ ...response.body, updated_at: null });
   });
 
-  it('replaces the executor config, applying defaults, and keeps the engine keys', async () => {
+  it('merges a partial metadata into the stored config key by key; null restores a default', async () => {
+    const job = await create({
+      name: 'long retention',
+      schedule: 'daily',
+      function_name: 'cleanOldActivities',
+      metadata: { retention_days: 3650, batch_size: 500 },
+    });
+    const put = async (metadata: Record<string, unknown>) => {
+      const response = await request('PUT', `/api/cron/jobs/${job.id}`, { body: { metadata } });
+      expect(response.status, response.text).toBe(200);
+      expect((await jobRow(job.id))!.metadata).toEqual(response.body.metadata);
+      return executorConfig(response.body.metadata);
+    };
+    // The outside review's case: a PUT setting only dry_run turned 3650 into the default 365.
+    expect(await put({ dry_run: true })).toEqual({
+      retention_days: 3650,
+      batch_size: 500,
+      dry_run: true,
+    });
+    expect(await put({ retention_days: null, batch_size: 200 })).toEqual({
+      retention_days: 365,
+      batch_size: 200,
+      dry_run: true,
+    });
+    expect(await put({})).toEqual({ retention_days: 365, batch_size: 200, dry_run: true });
+    const before = await snapshot();
+    const refused = await request('PUT', `/api/cron/jobs/${job.id}`, {
+      body: { metadata: { retention_days: 0 } },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors.map((e: { path: string }) => e.path)).toEqual([
+      'metadata.retention_days',
+    ]);
+    expect(await snapshot()).toBe(before);
+  });
+
+  it('merges the executor config, applying defaults, and keeps the engine keys', async () => {
     const job = await ranOnce();
     const response = await request('PUT', `/api/cron/jobs/${job.id}`, {
       body: { metadata: { retention_days: 20, execution_count: 0, last_error: 'forged' } },
