@@ -16,6 +16,12 @@
  * stored is the text that was validated.
  */
 import { CronExpressionParser, type CronExpression } from 'cron-parser';
+import {
+  canEverMatch,
+  compileSimpleCron,
+  nextSimpleCronTime,
+  type SimpleCron,
+} from './cron-fields';
 
 export class ScheduleError extends Error {
   override name = 'ScheduleError';
@@ -124,14 +130,18 @@ function measureShortestInterval(schedule: string, timeZone: string, from: Date)
 
 // Wall-clock times are handled as "naive" epoch milliseconds: the wall reading encoded as if UTC.
 type Plan =
-  | { kind: 'recurring'; walls: CronExpression; zone: Intl.DateTimeFormat }
+  | { kind: 'recurring'; walls: CronExpression | SimpleCron; zone: Zone }
   | { kind: 'once'; instant: number };
 
 function compiled(schedule: string, timeZone: string): Plan {
   // The zone goes first and cannot contain NUL, so distinct pairs never share a key.
   return remember(plans, `${timeZone}\0${schedule}`, () => {
+    const zone = zoneFor(timeZone);
+    // Most schedules compile in microseconds without cron-parser, so a cache miss is cheap and
+    // thousands of distinct (schedule, zone) pairs cost no more than a few.
+    const simple = simpleCronOf(schedule);
+    if (simple) return { kind: 'recurring', walls: simple, zone };
     const parsed = parseSchedule(schedule);
-    const zone = formatterFor(timeZone);
     if (parsed.kind === 'once') {
       const instant = resolveWall(zone, Date.parse(`${parsed.localDateTime}Z`));
       if (instant > LATEST_INSTANT) {
@@ -146,6 +156,42 @@ function compiled(schedule: string, timeZone: string): Plan {
   });
 }
 
+/**
+ * The fast form of a recurring schedule that parseSchedule() accepts and whose cron expression
+ * uses only plain numbers, ranges, steps and lists; null for everything else.
+ */
+function simpleCronOf(schedule: string): SimpleCron | null {
+  let expression: string | undefined;
+  if (Object.hasOwn(ALIASES, schedule)) expression = ALIASES[schedule];
+  else if (schedule.startsWith('cron:')) expression = schedule.slice('cron:'.length);
+  else {
+    const step = /^every_(\d+)_(minutes|hours)$/.exec(schedule);
+    const [, n = '', unit] = step ?? [];
+    if (unit === 'minutes' && MINUTE_STEPS.includes(n)) expression = `*/${n} * * * *`;
+    if (unit === 'hours' && HOUR_STEPS.includes(n)) expression = `0 */${n} * * *`;
+  }
+  if (expression === undefined || schedule.length > MAX_LENGTH) return null;
+  if (expression === '' || expression.trim() !== expression) return null;
+  const fields = expression.split(/\s+/);
+  if (fields.length === 5) fields.unshift('0');
+  const cron = compileSimpleCron(fields);
+  return cron && canEverMatch(cron) ? cron : null;
+}
+
+function nextWall(walls: CronExpression | SimpleCron, after: number): number {
+  if ('seconds' in walls) {
+    const next = nextSimpleCronTime(walls, after);
+    if (next === null) throw new ScheduleError('schedule has no computable next slot');
+    return next;
+  }
+  walls.reset(new Date(after));
+  try {
+    return walls.next().getTime();
+  } catch (error) {
+    throw new ScheduleError(`schedule has no computable next slot: ${(error as Error).message}`);
+  }
+}
+
 function slotAfter(plan: Plan, after: number): number | null {
   if (plan.kind === 'once') return plan.instant > after ? plan.instant : null;
   const { walls, zone } = plan;
@@ -158,17 +204,12 @@ function slotAfter(plan: Plan, after: number): number | null {
     const fellBackAt = firstInstant(firstOccurrence, after, (t) => offsetAt(zone, t) === offset);
     from = fellBackAt + (from - firstOccurrence) - 1;
   }
-  walls.reset(new Date(from));
   for (;;) {
-    let wall: number;
-    try {
-      wall = walls.next().getTime();
-    } catch (error) {
-      throw new ScheduleError(`schedule has no computable next slot: ${(error as Error).message}`);
-    }
+    const wall = nextWall(walls, from);
     // Resolution is monotonic in wall time, so the first wall time that lands after `after` wins.
     const instant = resolveWall(zone, wall);
     if (instant > after) return instant;
+    from = wall;
   }
 }
 
@@ -265,7 +306,7 @@ function parseLocalDateTime(value: string): string {
 }
 
 /** The instant a wall-clock time stands for, by the daylight-saving policy above. */
-function resolveWall(zone: Intl.DateTimeFormat, wall: number): number {
+function resolveWall(zone: Zone, wall: number): number {
   const DAY = 86_400_000;
   const before = offsetAt(zone, wall - DAY);
   const after = offsetAt(zone, wall + DAY);
@@ -291,11 +332,48 @@ function firstInstant(low: number, high: number, reached: (t: number) => boolean
   return hi * 1000;
 }
 
-/** UTC offset in milliseconds of `zone` at instant `t` (whole seconds, as tz data has). */
-function offsetAt(zone: Intl.DateTimeFormat, t: number): number {
+/** A time zone as the slot arithmetic uses it: its formatter and offsets already looked up. */
+interface Zone {
+  format: Intl.DateTimeFormat;
+  utc: boolean;
+  /** Offset by hour since 1970, for hours without a transition; NaN marks an hour with one. */
+  hours: Map<number, number>;
+}
+
+const HOUR_MS = 3_600_000;
+const HOURS_KEPT = 5_000;
+
+function zoneFor(timeZone: string): Zone {
+  return remember(zoneStates, timeZone, () => {
+    const format = formatterFor(timeZone);
+    return { format, utc: format.resolvedOptions().timeZone === 'UTC', hours: new Map() };
+  });
+}
+
+/**
+ * UTC offset in milliseconds of `zone` at instant `t` (whole seconds, as tz data has). Formatting
+ * is the costly part, so offsets are kept per hour: when the first and last second of an hour have
+ * the same offset, the whole hour has it (tz data never has two transitions within two days).
+ */
+function offsetAt(zone: Zone, t: number): number {
+  if (zone.utc) return 0;
+  const hour = Math.floor(t / HOUR_MS);
+  const known = zone.hours.get(hour);
+  if (known !== undefined && !Number.isNaN(known)) return known;
+  if (known === undefined) {
+    const first = exactOffsetAt(zone.format, hour * HOUR_MS);
+    const last = exactOffsetAt(zone.format, hour * HOUR_MS + HOUR_MS - 1000);
+    if (zone.hours.size >= HOURS_KEPT) zone.hours.clear();
+    zone.hours.set(hour, first === last ? first : Number.NaN);
+    if (first === last) return first;
+  }
+  return exactOffsetAt(zone.format, t);
+}
+
+function exactOffsetAt(format: Intl.DateTimeFormat, t: number): number {
   // format() is several times faster than formatToParts(); en-US gives "M/D/YYYY, HH:mm:ss".
-  const match = /^(\d+)\/(\d+)\/(\d+), (\d+):(\d+):(\d+)$/.exec(zone.format(t));
-  if (!match) throw new Error(`unexpected date format from Intl: ${zone.format(t)}`);
+  const match = /^(\d+)\/(\d+)\/(\d+), (\d+):(\d+):(\d+)$/.exec(format.format(t));
+  if (!match) throw new Error(`unexpected date format from Intl: ${format.format(t)}`);
   const [, month, day, year, hour, minute, second] = match.map(Number);
   const wall = Date.UTC(year ?? 0, (month ?? 0) - 1, day, hour, minute, second);
   return wall - Math.floor(t / 1000) * 1000;
@@ -339,6 +417,7 @@ const CACHE_LIMIT = 1000;
 const plans = new Map<string, Plan>();
 const crons = new Map<string, { cron: string; walls: CronExpression }>();
 const zones = new Map<string, Intl.DateTimeFormat>();
+const zoneStates = new Map<string, Zone>();
 const intervals = new Map<string, number | null>();
 
 // Evicts the oldest entry first: simple, and a miss only costs one parse.

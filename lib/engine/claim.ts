@@ -50,6 +50,8 @@ export async function claimDueJobs(
     leaseSeconds: number;
     /** Claim just this job's slot (an exact-time trigger firing), whether or not it is due yet. */
     only?: { jobId: string; slot: Date } | undefined;
+    /** Claim among these jobs only (still due ones), in this order: a slice of fairDueOrder(). */
+    ids?: string[] | undefined;
   },
 ): Promise<ClaimResult> {
   const { only } = options;
@@ -62,12 +64,21 @@ export async function claimDueJobs(
         exists (select from cron_job_run r where r.job_id = j.id and r.status = 'running') as busy
       from cron_job j
       where j.is_active and ${
-        only ? tx`j.id = ${only.jobId} and j.next_run = ${only.slot}` : tx`j.next_run <= ${now}`
+        only
+          ? tx`j.id = ${only.jobId} and j.next_run = ${only.slot}`
+          : options.ids
+            ? tx`j.id = any(${options.ids}::uuid[]) and j.next_run <= ${now}`
+            : tx`j.next_run <= ${now}`
       } and j.timeout_seconds <= ${options.maxTimeoutSeconds}
-      order by j.next_run
+      ${options.ids ? tx`` : tx`order by j.next_run`}
       limit ${options.limit}
       for update of j skip locked`;
     if (due.length === 0) return { claimed: 0, runnable: [], skipped: [] };
+    if (options.ids) {
+      // Start the batch in the order asked for (the fair order), not in the order of the scan.
+      const position = new Map(options.ids.map((id, index) => [id, index]));
+      due.sort((a, b) => position.get(a.id)! - position.get(b.id)!);
+    }
 
     const slots = new Map<string, { next: Date | null; problem: string | null }>();
     const claims = due.map((job) => {
@@ -93,10 +104,12 @@ export async function claimDueJobs(
     const deadline = new Date(now.getTime() + options.leaseSeconds * 1000);
     const inserted = await insertSlotRuns(tx, claims, { now, deadline });
 
-    const byJob = new Map(due.map((job) => [job.id, job]));
+    // The insert returns its rows in an unspecified order: keep the order of `due`.
+    const byJob = new Map(inserted.map((row) => [row.job_id, row]));
     const result: ClaimResult = { claimed: due.length, runnable: [], skipped: [] };
-    for (const row of inserted) {
-      const job = byJob.get(row.job_id)!;
+    for (const job of due) {
+      const row = byJob.get(job.id);
+      if (!row) continue;
       if (row.status === 'skipped') {
         result.skipped.push({ job_id: job.id, name: job.name, scheduled_for: job.next_run });
         continue;
@@ -116,4 +129,28 @@ export async function claimDueJobs(
     }
     return result;
   });
+}
+
+/**
+ * The due jobs in fair order, for the sweep to claim slice by slice: round-robin across tenants
+ * (global jobs count as one tenant). Each tenant's jobs keep their slot order; every tenant's
+ * oldest slot comes before any tenant's second, and within a turn jobs go by slot. So a tenant with 90,000 due jobs delays another tenant's 10 by at most 10 turns
+ * of each due tenant, never by its own backlog. Reads every due row once (no locks); at most
+ * `limit` ids are returned, and the sweep asks again when it has claimed them.
+ */
+export async function fairDueOrder(
+  sql: Sql,
+  options: { now: Date; maxTimeoutSeconds: number; limit: number },
+): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    select id from (
+      select id, next_run,
+        row_number() over (partition by tenant_id order by next_run, id) as turn
+      from cron_job
+      where is_active and next_run <= ${options.now}
+        and timeout_seconds <= ${options.maxTimeoutSeconds}
+    ) due
+    order by turn, next_run, id
+    limit ${options.limit}`;
+  return rows.map((row) => row.id);
 }

@@ -8,14 +8,14 @@ export interface RecorderOptions {
   leaseSeconds: number;
   /** Outcomes are written in batches of up to this many rows... */
   flushSize: number;
-  /** ...or after this long, so a finished run is visible soon even in a slow sweep. */
+  /** ...at the latest this long after the first of them finished, when no write is under way. */
   flushDelayMs: number;
 }
 
 export const defaultRecorderOptions: RecorderOptions = {
   leaseSeconds: 60,
   flushSize: 1000,
-  flushDelayMs: 200,
+  flushDelayMs: 10,
 };
 
 type PendingOutcome = RunOutcome & FinishedRun;
@@ -30,7 +30,7 @@ export class RunRecorder {
   private readonly inFlight = new Set<string>();
   private pending: PendingOutcome[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
-  private writing: Promise<void> = Promise.resolve();
+  private writer: Promise<void> | undefined;
   private readonly heartbeat: NodeJS.Timeout;
   private failure: unknown;
 
@@ -55,32 +55,37 @@ export class RunRecorder {
 
   record(runId: string, outcome: RunOutcome): void {
     this.pending.push({ ...outcome, run_id: runId });
-    if (this.pending.length >= this.options.flushSize) this.flushInBackground();
-    else this.flushTimer ??= setTimeout(() => this.flushInBackground(), this.options.flushDelayMs);
+    if (this.pending.length >= this.options.flushSize) void this.startWriting();
+    else this.flushTimer ??= setTimeout(() => void this.startWriting(), this.options.flushDelayMs);
   }
 
   /** Writes everything recorded so far; rejects if any write failed. */
   async flush(): Promise<void> {
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length > 0) {
-      this.writing = this.writing.then(() =>
-        this.beforeWrite()
-          .then(() => this.write(batch))
-          .catch((error: unknown) => {
-            this.failure ??= error;
-          }),
-      );
-    }
-    await this.writing;
+    await this.startWriting();
     if (this.failure) throw this.failure;
   }
 
-  // A failed write is kept in `failure` and thrown by the next flush() or close().
-  private flushInBackground(): void {
-    this.flush().catch(() => {});
+  /**
+   * One writer at a time, and it keeps writing while outcomes are pending: what finishes during a
+   * write goes into the next one (group commit), so batches grow with the rate of outcomes and no
+   * outcome waits for a timer while the writer is busy. A failed write is kept in `failure` and
+   * thrown by the next flush() or close().
+   */
+  private startWriting(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    return (this.writer ??= (async () => {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, this.options.flushSize);
+        await this.beforeWrite()
+          .then(() => this.write(batch))
+          .catch((error: unknown) => {
+            this.failure ??= error;
+          });
+      }
+    })().finally(() => {
+      this.writer = undefined;
+    }));
   }
 
   /** Flushes and stops the heartbeat. */
@@ -91,7 +96,9 @@ export class RunRecorder {
 
   private async write(batch: PendingOutcome[]): Promise<void> {
     // Idempotent: a retried write finds its runs no longer `running` and changes nothing twice.
-    const written = await retryTransient(() => finishRuns(this.sql, batch));
+    // Every pooled connection may have been cut at once (a failover): one attempt per
+    // connection the sweep holds, and one more on a fresh one.
+    const written = await retryTransient(() => finishRuns(this.sql, batch), 5);
     this.untrack(batch.map((outcome) => outcome.run_id));
     if (written.length < batch.length) {
       const kept = new Set(written.map((row) => row.id));

@@ -1,4 +1,4 @@
-import { claimDueJobs, type ClaimedRun } from './claim';
+import { claimDueJobs, fairDueOrder, type ClaimedRun } from './claim';
 import type { Sql } from '../db';
 import { errorMessage, executeJob, type RunOutcome } from './execute';
 import type { ExecutorRegistry } from '../executors/registry';
@@ -21,8 +21,13 @@ export interface SweepDeps {
 export interface SweepOptions extends Partial<RecorderOptions> {
   /** Jobs run at once. */
   concurrency?: number;
-  /** Jobs claimed per transaction. */
+  /**
+   * Most jobs claimed per transaction. The first claim takes `firstClaimSize` jobs, so the first
+   * job starts at once; each later claim takes four times as many as the one before, up to this.
+   */
   claimBatchSize?: number;
+  /** Jobs the first claim takes; default `concurrency`. */
+  firstClaimSize?: number;
   /** The sweep starts no job whose timeout would carry it past this instant (Lambda: its remaining time). */
   deadline?: Date;
   /** The clock; tests move it. */
@@ -59,6 +64,8 @@ export interface SweepSummary {
 
 // Time kept back from the deadline for recording outcomes after the last job.
 const RECORDING_MARGIN_MS = 2_000;
+// The fair order is read for this many claim batches at a time.
+const FAIR_ORDER_BATCHES = 10;
 
 /**
  * One sweep: declares lost runs, then claims due jobs in batches and runs them `concurrency` at a
@@ -105,39 +112,92 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
   const recorder = new RunRecorder(deps.sql, deps.log, recorderOptions, () => runLog.flush());
   const queue: ClaimedRun[] = [];
   const deferred: string[] = [];
+  // Due job ids in fair order (see fairDueOrder), claimed slice by slice.
+  let order: string[] = [];
+  let orderRead = false;
+  let firstClaimed = false;
+  // Whether the last claim got all it asked for: only then is more work likely waiting.
+  let lastClaimFull = false;
+  let claimedFromOrder = 0;
+  // The first claim is small so the first job starts at once; later ones grow to claimBatchSize.
+  let claimSize = Math.max(1, Math.min(options.firstClaimSize ?? concurrency, claimBatchSize));
   let exhausted = false;
   let claiming: Promise<void> | undefined;
+  // A database failure stops further claims; jobs already started still finish and are recorded.
+  let failure: unknown;
 
-  // Claims run only when the local queue is empty, one at a time, so a slow job never leaves
-  // a large batch claimed but waiting.
-  const refill = () =>
-    (claiming ??= (async () => {
-      const budget = secondsLeft();
-      const batch =
-        budget < 1
-          ? { claimed: 0, runnable: [], skipped: [] }
-          : await claimDueJobs(deps.sql, {
-              now: now(),
-              limit: claimBatchSize,
-              maxTimeoutSeconds: Math.min(budget, 2_147_483_647),
-              leaseSeconds: recorderOptions.leaseSeconds,
-              only: options.only,
-            });
-      if (batch.claimed === 0 || options.only) exhausted = true;
-      for (const slot of batch.skipped) {
-        summary.skipped += 1;
-        summary.results.push({
-          job_id: slot.job_id,
-          name: slot.name,
-          status: 'skipped',
-          duration_ms: 0,
+  const claimOnce = async () => {
+    const budget = secondsLeft();
+    if (budget < 1) {
+      exhausted = true;
+      return;
+    }
+    const maxTimeoutSeconds = Math.min(budget, 2_147_483_647);
+    let ids: string[] | undefined;
+    if (options.only || !firstClaimed) {
+      // The trigger's slot, or the very first claim: the oldest few due jobs at once, so the
+      // first job starts without waiting for the fair order to be read. The fair order rules
+      // from the second claim on, so one claim batch is the most any tenant's backlog can delay
+      // another tenant's jobs.
+      firstClaimed = true;
+    } else {
+      if (order.length === 0) {
+        // A whole fair order claimed nothing: what is left is locked by another sweep.
+        if (orderRead && claimedFromOrder === 0) {
+          exhausted = true;
+          return;
+        }
+        order = await fairDueOrder(deps.sql, {
+          now: now(),
+          maxTimeoutSeconds,
+          limit: claimBatchSize * FAIR_ORDER_BATCHES,
         });
+        orderRead = true;
+        claimedFromOrder = 0;
+        if (order.length === 0) {
+          exhausted = true;
+          return;
+        }
       }
-      recorder.track(batch.runnable.map((run) => run.run_id));
-      queue.push(...batch.runnable);
-    })().finally(() => {
-      claiming = undefined;
-    }));
+      ids = order.splice(0, claimSize);
+    }
+    const limit = ids?.length ?? claimSize;
+    claimSize = Math.min(claimBatchSize, claimSize * 4);
+    const batch = await claimDueJobs(deps.sql, {
+      now: now(),
+      limit,
+      maxTimeoutSeconds,
+      leaseSeconds: recorderOptions.leaseSeconds,
+      only: options.only,
+      ids,
+    });
+    claimedFromOrder += batch.claimed;
+    lastClaimFull = batch.claimed === limit;
+    if (options.only) exhausted = true;
+    for (const slot of batch.skipped) {
+      summary.skipped += 1;
+      summary.results.push({
+        job_id: slot.job_id,
+        name: slot.name,
+        status: 'skipped',
+        duration_ms: 0,
+      });
+    }
+    recorder.track(batch.runnable.map((run) => run.run_id));
+    queue.push(...batch.runnable);
+  };
+
+  // One claim at a time. After a full claim the next one starts while that batch still runs
+  // (once fewer than half a batch is left), so workers do not wait on the database between
+  // batches; at most about two batches are claimed but not started, and their leases are renewed
+  // meanwhile. After a claim that got less than it asked for, the next waits for an idle worker.
+  const refill = () =>
+    (claiming ??= claimOnce()
+      .catch((error: unknown) => void (failure ??= error))
+      .finally(() => {
+        claiming = undefined;
+      }));
+  const lowWater = () => Math.max(concurrency, claimSize / 2);
 
   const runOne = async (run: ClaimedRun) => {
     if (run.timeout_seconds > secondsLeft()) {
@@ -163,14 +223,14 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
     count(summary, run, outcome);
   };
 
-  // A database failure stops further claims; jobs already started still finish and are recorded.
-  let failure: unknown;
   const worker = async () => {
     while (!failure) {
       const run = queue.shift();
-      if (run) await runOne(run);
-      else if (exhausted) return;
-      else await refill().catch((error: unknown) => void (failure ??= error));
+      if (run) {
+        if (lastClaimFull && !exhausted && queue.length < lowWater()) void refill();
+        await runOne(run);
+      } else if (exhausted) return;
+      else await refill();
     }
   };
 

@@ -160,7 +160,12 @@ describe('database outage: connections terminated mid-sweep', () => {
     // One claim takes every job, so the statement left to wait is an outcome write.
     const running = sweep(
       { sql: engine, registry: testRegistry, log },
-      { concurrency: 10, claimBatchSize: 1_000, leaseSeconds: LEASE_SECONDS },
+      {
+        concurrency: 10,
+        claimBatchSize: 1_000,
+        firstClaimSize: 1_000,
+        leaseSeconds: LEASE_SECONDS,
+      },
     ).then(
       (summary) => ({ summary, error: undefined }),
       (error: unknown) => ({ summary: undefined, error: error as Error }),
