@@ -11,6 +11,7 @@ const everyTest = ['test/**/*.test.ts'];
 const notDatabaseFacing = [
   'test/infra/**',
   'test/schedule.test.ts',
+  'test/cron-fields.test.ts',
   'test/api/fuzz.test.ts',
   'test/api/robustness.test.ts',
   'test/reliability/hostile-input.test.ts',
