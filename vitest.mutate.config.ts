@@ -15,6 +15,8 @@ export default defineConfig({
       'test/api/errors.test.ts',
       'test/api/server-errors.test.ts',
       'test/api/auth.test.ts',
+      'test/api/routes.test.ts',
+      'test/api/api-gateway-events.test.ts',
       'test/api/validation.test.ts',
     ],
     globalSetup: ['test/helpers/global-setup.ts'],

@@ -60,10 +60,11 @@ describe('claims', () => {
       taken();
       await released;
     });
+    let sweeping: Promise<unknown> | undefined;
     try {
       await lockTaken;
       let finished = false;
-      const sweeping = sweep(deps).finally(() => (finished = true));
+      sweeping = sweep(deps).finally(() => (finished = true));
       // A sweep that waits for the held row shows up as a backend waiting on a lock. Polled until
       // the sweep returns: no clock decides the outcome.
       let waitedForLock = false;
@@ -83,6 +84,8 @@ describe('claims', () => {
     } finally {
       release();
       await holding;
+      // A sweep that did wait gets the row now; let it finish before the database goes.
+      await sweeping?.catch(() => {});
       await holder.end();
     }
     // Once the row is free again, the next sweep runs it.
