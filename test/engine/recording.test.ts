@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { sweep } from '../../lib/engine/sweep';
+import { createRegistry } from '../../lib/executors/registry';
+import { silentLog, type Log } from '../../lib/logger';
+import { createTestDatabase } from '../helpers/database';
+import { gatedExecutor, insertJob, openGate, testExecutors } from '../helpers/jobs';
+import { waitFor } from '../helpers/wait';
+
+// How a sweep records outcomes while other runs are still in flight: when they become visible,
+// that leases never lapse, what happens to an outcome the database refuses or that comes too late.
+// Checked through sweep() and the tables only.
+
+const { sql } = await createTestDatabase();
+const registry = createRegistry([...testExecutors, gatedExecutor]);
+const deps = { sql, registry, log: silentLog };
+
+beforeEach(async () => {
+  await sql`truncate cron_job cascade`;
+});
+
+function capturingLog() {
+  const lines: Array<{ level: string; message: string; extra: Record<string, unknown> }> = [];
+  const at =
+    (level: string) =>
+    (message: string, extra: Record<string, unknown> = {}): void =>
+      void lines.push({ level, message, extra });
+  const log: Log = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  return { log, lines };
+}
+
+async function statusOf(jobId: string): Promise<string | undefined> {
+  const [run] = await sql<{ status: string }[]>`
+    select status from cron_job_run where job_id = ${jobId}`;
+  return run?.status;
+}
+
+describe('recording outcomes', () => {
+  it.each([
+    [
+      'as soon as a batch is full (flushSize 1), whatever the delay',
+      { flushSize: 1, flushDelayMs: 3_600_000 },
+    ],
+    ['after flushDelayMs when the batch is not full', { flushSize: 1_000, flushDelayMs: 10 }],
+  ])('writes a finished run while another is still in flight: %s', async (_what, options) => {
+    const gate = randomUUID();
+    const slow = await insertJob(sql, { name: 'slow', function_name: 'gated', metadata: { gate } });
+    const quick = await insertJob(sql, { name: 'quick' });
+    const sweeping = sweep(deps, { ...options, concurrency: 2 });
+    try {
+      await waitFor(
+        'the quick run to be recorded',
+        async () => (await statusOf(quick)) === 'success',
+      );
+      expect(await statusOf(slow)).toBe('running');
+    } finally {
+      openGate(gate);
+    }
+    expect(await sweeping).toMatchObject({ executed: 2, succeeded: 2 });
+    expect(await statusOf(slow)).toBe('success');
+  });
+
+  it('never lets the lease of a run in progress lapse', async () => {
+    const gate = randomUUID();
+    const id = await insertJob(sql, { function_name: 'gated', metadata: { gate } });
+    const leaseSeconds = 3;
+    const sweeping = sweep(deps, { leaseSeconds });
+    try {
+      const first = await waitFor(
+        'the run to start',
+        async () =>
+          (
+            await sql<{ id: string; deadline: Date }[]>`
+              select id, deadline from cron_job_run where job_id = ${id} and status = 'running'`
+          )[0],
+      );
+      // Watched for a lease period after the first lease ends: the heartbeat renews it every
+      // third of a lease, so it is always in the future.
+      const watchUntil = new Date(first.deadline.getTime() + leaseSeconds * 1000);
+      await waitFor('a lease period to pass', async () => {
+        const [row] = await sql<{ lapsed: boolean; done: boolean }[]>`
+          select deadline <= now() as lapsed, now() > ${watchUntil} as done
+          from cron_job_run where id = ${first.id}`;
+        expect(row!.lapsed, 'the lease lapsed').toBe(false);
+        return row!.done;
+      });
+      expect(await sweep(deps)).toMatchObject({ lost: 0 });
+    } finally {
+      openGate(gate);
+    }
+    expect(await sweeping).toMatchObject({ succeeded: 1 });
+  });
+
+  it('fails the sweep, logged, when the database refuses an outcome', async () => {
+    const id = await insertJob(sql, { name: 'refused' });
+    await sql`
+      create function refuse_finish() returns trigger language plpgsql as $$
+      begin
+        raise exception 'outcome refused';
+      end $$;
+      create trigger refuse_finish before update of status on cron_job_run
+        for each row when (new.status = 'success') execute function refuse_finish()`.simple();
+    const { log, lines } = capturingLog();
+    try {
+      await expect(sweep({ ...deps, log })).rejects.toThrow('outcome refused');
+    } finally {
+      await sql`drop trigger refuse_finish on cron_job_run; drop function refuse_finish();`.simple();
+    }
+    expect(lines.filter((line) => line.level === 'error')).toEqual([
+      expect.objectContaining({
+        message: 'sweep failed',
+        extra: expect.objectContaining({ error: 'outcome refused' }),
+      }),
+    ]);
+    expect(await statusOf(id)).toBe('running');
+  });
+
+  it('warns, naming the run, when an outcome comes after the run was declared lost', async () => {
+    const gate = randomUUID();
+    const id = await insertJob(sql, { function_name: 'gated', metadata: { gate } });
+    const { log, lines } = capturingLog();
+    const first = sweep({ ...deps, log }, { leaseSeconds: 3_600 });
+    const run = await waitFor(
+      'the run to start',
+      async () =>
+        (await sql<{ id: string }[]>`select id from cron_job_run where job_id = ${id}`)[0],
+    );
+    await sql`update cron_job_run set deadline = now() - interval '1 second' where id = ${run.id}`;
+    expect(await sweep(deps)).toMatchObject({ lost: 1 });
+    openGate(gate);
+    await first;
+    expect(lines.filter((line) => line.level === 'warn')).toEqual([
+      {
+        level: 'warn',
+        message: 'runs finished after being declared lost; their outcome was not recorded',
+        extra: { run_ids: [run.id] },
+      },
+    ]);
+  });
+
+  it('warns about nothing when every outcome is written', async () => {
+    await insertJob(sql, { name: 'fine' });
+    const { log, lines } = capturingLog();
+    expect(await sweep({ ...deps, log })).toMatchObject({ succeeded: 1 });
+    expect(lines.filter((line) => line.level === 'warn' || line.level === 'error')).toEqual([]);
+  });
+});
