@@ -1,4 +1,3 @@
-import { createJobRoute } from '../lib/http/handlers';
 import { lambdaApiHandler } from '../lib/lambda/api';
 
-export const handler = lambdaApiHandler(createJobRoute);
+export const handler = lambdaApiHandler('create-job');

@@ -1,4 +1,3 @@
-import { deleteJobRoute } from '../lib/http/handlers';
 import { lambdaApiHandler } from '../lib/lambda/api';
 
-export const handler = lambdaApiHandler(deleteJobRoute);
+export const handler = lambdaApiHandler('delete-job');

@@ -1,4 +1,3 @@
-import { getJobRoute } from '../lib/http/handlers';
 import { lambdaApiHandler } from '../lib/lambda/api';
 
-export const handler = lambdaApiHandler(getJobRoute);
+export const handler = lambdaApiHandler('get-job');

@@ -1,4 +1,3 @@
-import { listExecutorsRoute } from '../lib/http/handlers';
 import { lambdaApiHandler } from '../lib/lambda/api';
 
-export const handler = lambdaApiHandler(listExecutorsRoute);
+export const handler = lambdaApiHandler('list-executors');

@@ -1,4 +1,3 @@
-import { listJobsRoute } from '../lib/http/handlers';
 import { lambdaApiHandler } from '../lib/lambda/api';
 
-export const handler = lambdaApiHandler(listJobsRoute);
+export const handler = lambdaApiHandler('list-jobs');

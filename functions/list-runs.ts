@@ -1,4 +1,3 @@
-import { listRunsRoute } from '../lib/http/handlers';
 import { lambdaApiHandler } from '../lib/lambda/api';
 
-export const handler = lambdaApiHandler(listRunsRoute);
+export const handler = lambdaApiHandler('list-runs');

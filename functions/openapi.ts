@@ -1,4 +1,3 @@
-import { openApiRoute } from '../lib/http/handlers';
 import { lambdaApiHandler } from '../lib/lambda/api';
 
-export const handler = lambdaApiHandler(openApiRoute);
+export const handler = lambdaApiHandler('openapi');

@@ -1,4 +1,3 @@
-import { runJobNowRoute } from '../lib/http/handlers';
 import { lambdaApiHandler } from '../lib/lambda/api';
 
-export const handler = lambdaApiHandler(runJobNowRoute);
+export const handler = lambdaApiHandler('run-job-now');

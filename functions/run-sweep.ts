@@ -1,4 +1,3 @@
-import { runSweepRoute } from '../lib/http/handlers';
 import { lambdaApiHandler } from '../lib/lambda/api';
 
-export const handler = lambdaApiHandler(runSweepRoute);
+export const handler = lambdaApiHandler('run-sweep');

@@ -1,4 +1,3 @@
-import { updateJobRoute } from '../lib/http/handlers';
 import { lambdaApiHandler } from '../lib/lambda/api';
 
-export const handler = lambdaApiHandler(updateJobRoute);
+export const handler = lambdaApiHandler('update-job');

@@ -59,14 +59,15 @@ export class CronApi extends Construct {
         description: `${route.method} ${route.path}`,
         // API Gateway gives up after 29 s anyway.
         timeout: Duration.seconds(29),
+        rights: route.rights,
       });
       const [created] = this.api.addRoutes({
         path: route.path,
         methods: [apigw.HttpMethod[route.method]],
         integration: new HttpLambdaIntegration(`${fn.node.id}Integration`, fn),
-        ...(route.auth ? {} : { authorizer: new apigw.HttpNoneAuthorizer() }),
+        ...(route.access === 'public' ? { authorizer: new apigw.HttpNoneAuthorizer() } : {}),
       });
-      if (!route.auth && created) {
+      if (route.access === 'public' && created) {
         acknowledge(
           created,
           'AwsSolutions-APIG4',

@@ -1,4 +1,5 @@
 import type { Node } from 'constructs';
+import { DEFAULT_JWT_IDENTITY } from '../lib/identity/aws-authorizer';
 
 export type DbAuth = 'iam' | 'secret';
 export const logLevels = ['debug', 'info', 'warn', 'error'] as const;
@@ -63,7 +64,11 @@ export interface CronConfig {
   logLevel: (typeof logLevels)[number];
   sweepIntervalMinutes: number;
   alarmEmail: string | undefined;
-  jwt: { issuer: string; audience: string[] } | undefined;
+  /**
+   * The JWT authorizer, when configured (otherwise IAM). `tenantClaim` names the claim that holds a
+   * caller's tenant, `adminScope` the scope that makes a caller an admin.
+   */
+  jwt: { issuer: string; audience: string[]; tenantClaim: string; adminScope: string } | undefined;
   /** Stage throttling: steady requests per second and burst. */
   apiRateLimit: number;
   apiBurstLimit: number;
@@ -164,6 +169,19 @@ export function readConfig(node: Pick<Node, 'tryGetContext'>): CronConfig {
   if (Boolean(issuer) !== Boolean(audience)) {
     throw new Error('Context jwtIssuer and jwtAudience must be given together');
   }
+  const tenantClaim = str('jwtTenantClaim') ?? DEFAULT_JWT_IDENTITY.tenantClaim;
+  const adminScope = str('jwtAdminScope') ?? DEFAULT_JWT_IDENTITY.adminScope;
+  if (!issuer && (raw('jwtTenantClaim') !== undefined || raw('jwtAdminScope') !== undefined)) {
+    throw new Error('Context jwtTenantClaim and jwtAdminScope need jwtIssuer');
+  }
+  for (const [key, value] of [
+    ['jwtTenantClaim', tenantClaim],
+    ['jwtAdminScope', adminScope],
+  ] as const) {
+    if (!/^[\x21-\x7e]{1,200}$/.test(value)) {
+      throw new Error(`Context ${key} must be 1-200 printable characters without spaces`);
+    }
+  }
   const identifier = (key: string, fallback: string) => {
     const value = str(key) ?? fallback;
     // Both end up in connection settings and the IAM resource name of the proxy user.
@@ -235,7 +253,7 @@ export function readConfig(node: Pick<Node, 'tryGetContext'>): CronConfig {
     logLevel: logLevel as CronConfig['logLevel'],
     sweepIntervalMinutes: int('sweepIntervalMinutes', 5, 1, 60),
     alarmEmail: str('alarmEmail'),
-    jwt: issuer && audience ? { issuer, audience } : undefined,
+    jwt: issuer && audience ? { issuer, audience, tenantClaim, adminScope } : undefined,
     apiRateLimit: int('apiRateLimit', 50, 1, 10_000),
     apiBurstLimit: int('apiBurstLimit', 100, 1, 5_000),
     // 3 sweeps overlap when each takes its full 15 minutes on a 5-minute rule; 10 precise jobs

@@ -60,6 +60,7 @@ export class CronStack extends Stack {
       functionName: this.scheduling.runJobFunctionName,
       timeout: Duration.minutes(15),
       deadLetterQueue: this.scheduling.deadLetterQueue,
+      rights: ['manage-schedules'],
       // A burst of precise jobs at one minute waits for these instances (Lambda queues the
       // throttled events) instead of taking every proxy connection; the sweep runs what is
       // still due at its next tick, and a late run-job for a slot already run is a no-op.

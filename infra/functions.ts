@@ -6,6 +6,7 @@ import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-n
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { AwsRight } from '../lib/http/route-table';
 import type { CronConfig } from './config';
 import { PROXY_PORT, type CronDatabase } from './database';
 import { acknowledge } from './nag';
@@ -16,6 +17,8 @@ export const repoRoot = path.resolve(import.meta.dirname, '..');
 
 export interface FunctionOptions {
   description: string;
+  /** AWS rights beyond the database: for routes, as the route table declares them. */
+  rights: readonly AwsRight[];
   /** Only where the name must be known before the function exists. */
   functionName?: string;
   timeout: Duration;
@@ -32,19 +35,6 @@ export interface FunctionOptions {
  * minified ESM with source maps, ARM64 on the newest Node.js runtime, in the VPC behind one
  * security group that may reach only the proxy and AWS APIs, with its own log group.
  */
-/**
- * The functions whose work moves a job's next_run (writes, sweeps, exact-time runs): only they may
- * create and delete schedules and pass the Scheduler role.
- */
-export const SCHEDULE_MANAGERS = new Set([
-  'create-job',
-  'update-job',
-  'delete-job',
-  'run-sweep',
-  'run-due-jobs',
-  'run-job',
-]);
-
 export class CronFunctions extends Construct {
   readonly securityGroup: ec2.SecurityGroup;
   readonly byName = new Map<string, NodejsFunction>();
@@ -86,6 +76,10 @@ export class CronFunctions extends Construct {
       DB_AUTH: config.dbAuth,
       ...(config.dbAuth === 'secret' ? { DB_SECRET_ARN: database.secret.secretArn } : {}),
       SWEEP_INTERVAL_SECONDS: String(config.sweepIntervalMinutes * 60),
+      // How the API functions read a JWT caller from the authorizer context.
+      ...(config.jwt
+        ? { JWT_TENANT_CLAIM: config.jwt.tenantClaim, JWT_ADMIN_SCOPE: config.jwt.adminScope }
+        : {}),
       NODE_OPTIONS: '--enable-source-maps',
     };
     acknowledge(
@@ -101,7 +95,7 @@ export class CronFunctions extends Construct {
   }
 
   create(name: string, options: FunctionOptions): NodejsFunction {
-    const managesSchedules = SCHEDULE_MANAGERS.has(name);
+    const managesSchedules = options.rights.includes('manage-schedules');
     const id = name.replace(/(^|-)([a-z])/g, (_, _dash: string, c: string) => c.toUpperCase());
     const fn = new NodejsFunction(this, id, {
       entry: this.props.entry(name),

@@ -17,6 +17,7 @@ export class Migrations extends Construct {
     const handler = functions.create('migrate', {
       description: 'Applies database migrations and seeds the default jobs (deploy time)',
       timeout,
+      rights: [],
     });
     this.trigger = new triggers.Trigger(this, 'Trigger', {
       handler,

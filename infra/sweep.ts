@@ -43,6 +43,7 @@ export class Sweep extends Construct {
       deadLetterQueue: this.deadLetterQueue,
       reservedConcurrency: props.reservedConcurrency,
       asyncRetries: { retryAttempts: 1, maxEventAge: Duration.minutes(intervalMinutes) },
+      rights: ['manage-schedules'],
     });
     this.rule = new events.Rule(this, 'Schedule', {
       description: 'Starts the cron sweep',

@@ -14,3 +14,6 @@ export class ValidationError extends Error {
 export class NotFoundError extends Error {}
 
 export class ConflictError extends Error {}
+
+/** The caller is known but may not do this (e.g. a tenant caller naming another tenant). */
+export class ForbiddenError extends Error {}

@@ -1,3 +1,4 @@
+import { SYSTEM_CALLER } from '../lib/identity/caller';
 import {
   ConflictException,
   CreateScheduleCommand,
@@ -63,6 +64,7 @@ describe('exact-time triggers through EventBridge Scheduler', () => {
   it('arms a precise job on create, re-arms on schedule change, disarms on deactivate and delete', async () => {
     const { job } = await createJob(
       app,
+      SYSTEM_CALLER,
       {
         name: 'report',
         schedule: 'cron:0 9 * * *',
@@ -83,6 +85,7 @@ describe('exact-time triggers through EventBridge Scheduler', () => {
     scheduler.on(UpdateScheduleCommand).resolves({});
     await updateJob(
       app,
+      SYSTEM_CALLER,
       job.id,
       { schedule: 'cron:30 7 * * *', timezone: 'America/New_York' },
       now,
@@ -100,32 +103,39 @@ describe('exact-time triggers through EventBridge Scheduler', () => {
 
     scheduler.reset();
     scheduler.onAnyCommand().resolves({});
-    await updateJob(app, job.id, { is_active: false }, now);
+    await updateJob(app, SYSTEM_CALLER, job.id, { is_active: false }, now);
     expect(scheduler.commandCalls(DeleteScheduleCommand).map((call) => call.args[0].input)).toEqual(
       [{ Name: scheduleName(job.id), GroupName: 'crm-cron' }],
     );
 
     scheduler.reset();
     scheduler.onAnyCommand().resolves({});
-    await deleteJob(app, job.id);
+    await deleteJob(app, SYSTEM_CALLER, job.id);
     expect(scheduler.commandCalls(DeleteScheduleCommand).map((call) => call.args[0].input)).toEqual(
       [{ Name: scheduleName(job.id), GroupName: 'crm-cron' }],
     );
   });
 
   it('leaves non-precise jobs without a trigger', async () => {
-    await createJob(app, { name: 'plain', schedule: 'hourly', function_name: 'noop' }, now);
+    await createJob(
+      app,
+      SYSTEM_CALLER,
+      { name: 'plain', schedule: 'hourly', function_name: 'noop' },
+      now,
+    );
     expect(scheduler.calls()).toHaveLength(0);
   });
 
   it('re-arms for the next slot when a run completes, and disarms a one-off job after its run', async () => {
     const { job: precise } = await createJob(
       app,
+      SYSTEM_CALLER,
       { name: 'every quarter', schedule: 'every_15_minutes', function_name: 'noop', precise: true },
       now,
     );
     const { job: once } = await createJob(
       app,
+      SYSTEM_CALLER,
       {
         name: 'once',
         schedule: 'at:2026-12-01T09:00:00',
@@ -151,7 +161,10 @@ describe('exact-time triggers through EventBridge Scheduler', () => {
     ).toMatchObject({
       executed: 1,
     });
-    expect(await getJob(app, once.id)).toMatchObject({ is_active: false, next_run: null });
+    expect(await getJob(app, SYSTEM_CALLER, once.id)).toMatchObject({
+      is_active: false,
+      next_run: null,
+    });
     expect(scheduler.commandCalls(DeleteScheduleCommand).map((call) => call.args[0].input)).toEqual(
       [{ Name: scheduleName(once.id), GroupName: 'crm-cron' }],
     );
@@ -163,10 +176,14 @@ describe('exact-time triggers through EventBridge Scheduler', () => {
     scheduler.onAnyCommand().rejects(new Error('Scheduler is down'));
     const { job } = await createJob(
       app,
+      SYSTEM_CALLER,
       { name: 'report', schedule: 'cron:0 9 * * *', function_name: 'noop', precise: true },
       now,
     );
-    expect(await getJob(app, job.id)).toMatchObject({ name: 'report', precise: true });
+    expect(await getJob(app, SYSTEM_CALLER, job.id)).toMatchObject({
+      name: 'report',
+      precise: true,
+    });
     expect(scheduler.commandCalls(CreateScheduleCommand)).toHaveLength(1);
 
     scheduler.reset();

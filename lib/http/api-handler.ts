@@ -6,11 +6,13 @@ import type {
 } from 'aws-lambda';
 import * as z from 'zod';
 import type { AppContext } from '../app-context';
+import type { Caller } from '../identity/caller';
 import type { Log } from '../logger';
 import { withFields } from '../engine/execute';
 import {
   type ApiEvent,
-  bearerAuth,
+  type CallerResolver,
+  identifyCaller,
   jsonBody,
   normalizeHeaders,
   problemResponses,
@@ -18,6 +20,7 @@ import {
   securityHeaders,
 } from './middleware';
 import { parseInput } from './parse-input';
+import type { Access } from './route-table';
 
 export interface ApiRequest {
   params: Record<string, string>;
@@ -25,6 +28,11 @@ export interface ApiRequest {
   /** The parsed JSON body; undefined when there was none. */
   body: unknown;
   requestId: string;
+  /**
+   * Who is calling (never taken from the body). On a public route (health) nobody is identified:
+   * a caller with no tenant and no admin rights, which the job service scopes to nothing.
+   */
+  caller: Caller;
   /** Milliseconds until the platform stops this invocation. */
   remainingMs: () => number;
 }
@@ -58,10 +66,13 @@ const noQuery = z.strictObject({});
 export interface ApiHandlerOptions {
   app: () => Promise<AppContext>;
   log: Log;
-  /** Local stack only: the bearer token every route but health requires. */
-  apiToken?: string | undefined;
-  auth: boolean;
+  /** The route's access rule (route table). */
+  access: Access;
+  /** Local bearer tokens or the API Gateway authorizer context. */
+  identify: CallerResolver;
 }
+
+const NOBODY: Caller = Object.freeze({ subject: 'anonymous', tenant_id: null, admin: false });
 
 export type ApiGatewayHandler = (
   event: APIGatewayProxyEventV2,
@@ -78,7 +89,7 @@ export function createApiHandler(
     .use(securityHeaders())
     .use(problemResponses(options.log))
     .use(normalizeHeaders())
-    .use(bearerAuth(options.apiToken, options.auth))
+    .use(identifyCaller(options.access, options.identify))
     .use(jsonBody())
     .handler(async (event, context) => {
       const query = (event.queryStringParameters ?? {}) as Record<string, string>;
@@ -89,6 +100,7 @@ export function createApiHandler(
           query,
           body: event.parsedBody,
           requestId: event.requestContext.requestId,
+          caller: event.caller ?? NOBODY,
           remainingMs: () => context.getRemainingTimeInMillis(),
         },
         withRequestLog(await options.app(), event.requestContext.requestId),

@@ -34,13 +34,17 @@ export const health: RouteHandler = async (_request, { sql }) => {
   return { status: 200, body: { status: 'ok' } };
 };
 
-export const listJobsRoute = routeWithQuery(listJobsQuery, async (_request, app, query) => ({
+export const listJobsRoute = routeWithQuery(listJobsQuery, async (request, app, query) => ({
   status: 200,
-  body: await listJobs(app, query),
+  body: await listJobs(app, request.caller, query),
 }));
 
 export const createJobRoute: RouteHandler = async (request, app) => {
-  const { job, warnings, secret } = await createJob(app, parseInput(createJobBody, request.body));
+  const { job, warnings, secret } = await createJob(
+    app,
+    request.caller,
+    parseInput(createJobBody, request.body),
+  );
   return {
     status: 201,
     headers: { location: `/api/cron/jobs/${job.id}` },
@@ -50,12 +54,13 @@ export const createJobRoute: RouteHandler = async (request, app) => {
 
 export const getJobRoute: RouteHandler = async (request, app) => ({
   status: 200,
-  body: await getJob(app, request.params.id ?? ''),
+  body: await getJob(app, request.caller, request.params.id ?? ''),
 });
 
 export const updateJobRoute: RouteHandler = async (request, app) => {
   const { job, warnings, secret } = await updateJob(
     app,
+    request.caller,
     request.params.id ?? '',
     parseInput(updateJobBody, request.body),
   );
@@ -72,18 +77,18 @@ function jobResponse(job: JobRow, warnings: string[], secret: string | undefined
 }
 
 export const deleteJobRoute: RouteHandler = async (request, app) => {
-  await deleteJob(app, request.params.id ?? '');
+  await deleteJob(app, request.caller, request.params.id ?? '');
   return { status: 204 };
 };
 
 export const runJobNowRoute: RouteHandler = async (request, app) => ({
   status: 200,
-  body: await runJobNow(app, request.params.id ?? ''),
+  body: await runJobNow(app, request.caller, request.params.id ?? ''),
 });
 
 export const listRunsRoute = routeWithQuery(listRunsQuery, async (request, app, { limit }) => ({
   status: 200,
-  body: { runs: await listRuns(app, request.params.id ?? '', limit) },
+  body: { runs: await listRuns(app, request.caller, request.params.id ?? '', limit) },
 }));
 
 export const runSweepRoute: RouteHandler = async (request, app) => ({

@@ -1,9 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
+import type { Caller } from '../identity/caller';
 import type { Log } from '../logger';
 import { HttpProblem, problemDocument } from './problem';
+import type { Access } from './route-table';
 
 /** The API Gateway v2 event once `jsonBody` has parsed its body. */
 export type ApiEvent = APIGatewayProxyEventV2 & {
@@ -13,6 +14,8 @@ export type ApiEvent = APIGatewayProxyEventV2 & {
    * called by `jsonBody`, after authorization, so a refused request's body is never read.
    */
   readBody?: () => Promise<void>;
+  /** Who is calling, once `identifyCaller` has run (not on public routes). */
+  caller?: Caller;
 };
 type Middleware = MiddlewareObj<ApiEvent, APIGatewayProxyStructuredResultV2>;
 
@@ -27,25 +30,25 @@ export const normalizeHeaders = (): Middleware => ({
   },
 });
 
-/** Only health is open; everything else needs `Authorization: Bearer <token>` when a token is configured. */
-export const bearerAuth = (token: string | undefined, required: boolean): Middleware => ({
+/**
+ * Finds out who is calling, and what from; throws the 401/403 problem when it cannot tell. Local
+ * bearer tokens and the API Gateway authorizer context are the two implementations
+ * (lib/http/identify.ts); the body is never consulted.
+ */
+export type CallerResolver = (event: ApiEvent) => Caller;
+
+/**
+ * Resolves the caller once per request into `event.caller`, and applies the route's access rule:
+ * public routes skip identification, admin routes refuse non-admins with 403.
+ */
+export const identifyCaller = (access: Access, resolve: CallerResolver): Middleware => ({
   before: ({ event }) => {
-    if (!token || !required) return;
-    const header = event.headers.authorization;
-    if (!header) {
-      throw new HttpProblem(
-        401,
-        'this route needs an Authorization: Bearer <token> header',
-        undefined,
-        {
-          'www-authenticate': 'Bearer',
-        },
-      );
+    if (access === 'public') return;
+    const caller = resolve(event);
+    if (access === 'admin' && !caller.admin) {
+      throw new HttpProblem(403, 'this route is for admins only');
     }
-    const [scheme, presented] = header.split(' ', 2);
-    if (scheme?.toLowerCase() !== 'bearer' || !presented || !constantTimeEqual(presented, token)) {
-      throw new HttpProblem(403, 'the bearer token is not valid');
-    }
+    event.caller = caller;
   },
 });
 
@@ -112,6 +115,7 @@ function toProblem(error: unknown): HttpProblem {
   if (error instanceof HttpProblem) return error;
   if (error instanceof ValidationError) return new HttpProblem(400, error.message, error.errors);
   if (error instanceof NotFoundError) return new HttpProblem(404, error.message);
+  if (error instanceof ForbiddenError) return new HttpProblem(403, error.message);
   if (error instanceof ConflictError) return new HttpProblem(409, error.message);
   return new HttpProblem(500, 'the request could not be completed; it has been logged');
 }
@@ -153,8 +157,3 @@ export const requestLog = (log: Log): Middleware => {
     onError: write,
   };
 };
-
-function constantTimeEqual(a: string, b: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value).digest();
-  return timingSafeEqual(digest(a), digest(b));
-}

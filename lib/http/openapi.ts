@@ -10,7 +10,7 @@ import {
   sweepSummarySchema,
   updateJobBody,
 } from '../jobs/schemas';
-import { routeTable } from './route-table';
+import { routeTable, type Access, type RouteName } from './route-table';
 import { runLogPageSchema, runLogQuery } from './run-log-route';
 import { systemStatusSchema } from './system-route';
 
@@ -51,7 +51,7 @@ const errors = {
   '415': problem('Body is not JSON'),
 };
 
-function operations(): Record<string, object> {
+function operations(): Record<RouteName, object> {
   return {
     health: {
       summary: 'Liveness and database reachability',
@@ -170,6 +170,15 @@ function operations(): Record<string, object> {
   };
 }
 
+/** Each route's access rule (route table), as the document states it. */
+const ACCESS_DESCRIPTIONS: Record<Access, string> = {
+  public: 'Access: public. No credentials needed.',
+  tenant:
+    'Access: tenant. Any authenticated caller; a tenant caller sees only its own tenant’s jobs ' +
+    '(another tenant’s or a global job is a 404), an admin sees every job.',
+  admin: 'Access: admin. Admin callers only; a tenant caller gets 403.',
+};
+
 const cache = new WeakMap<ExecutorRegistry, object>();
 
 /** OpenAPI 3.1, generated from the route table and the same zod schemas the handlers validate with. */
@@ -183,6 +192,8 @@ export function openApiDocument(registry: ExecutorRegistry): object {
     paths[route.path]![route.method.toLowerCase()] = {
       operationId: route.name,
       ...described[route.name],
+      description: ACCESS_DESCRIPTIONS[route.access],
+      'x-access': route.access,
     };
   }
   const document = {

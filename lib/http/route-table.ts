@@ -1,35 +1,103 @@
 /**
- * Every HTTP route, once. The CDK stack creates one Lambda function and API Gateway route per
- * entry from `functions/<name>.ts`; the local server serves the same entries with the same
- * handlers, so the two cannot drift.
+ * Every HTTP route, once, with who may call it and what AWS rights its function needs. The CDK
+ * stack creates one Lambda function and API Gateway route per entry from `functions/<name>.ts`
+ * and grants exactly the declared rights; the local server serves the same entries with the same
+ * handlers and access rules, so the two cannot drift.
  */
+
+/**
+ * Who may call a route:
+ * - `public`: anyone, no credentials (health only);
+ * - `tenant`: any authenticated caller; the job service scopes what a tenant caller sees to its
+ *   own tenant (another tenant's or a global job is a 404), admins see everything;
+ * - `admin`: admins only; a tenant caller gets 403.
+ */
+export type Access = 'public' | 'tenant' | 'admin';
+
+/**
+ * AWS rights a function may need beyond connecting to the database. `manage-schedules`: create
+ * and delete EventBridge Scheduler schedules and pass their role (work that moves a job's
+ * next_run keeps exact-time triggers in step).
+ */
+export type AwsRight = 'manage-schedules';
+
 export interface RouteDefinition {
   /** Function name, and the entry file `functions/<name>.ts`. */
   name: string;
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** API Gateway path syntax: `{id}` is a path parameter. */
   path: string;
-  /** False only for health: every other route requires the caller to be authorized. */
-  auth: boolean;
+  access: Access;
+  rights: readonly AwsRight[];
 }
 
-export const routeTable: readonly RouteDefinition[] = [
-  { name: 'health', method: 'GET', path: '/api/cron/health', auth: false },
-  { name: 'openapi', method: 'GET', path: '/api/cron/openapi.json', auth: true },
-  { name: 'list-jobs', method: 'GET', path: '/api/cron/jobs', auth: true },
-  { name: 'create-job', method: 'POST', path: '/api/cron/jobs', auth: true },
-  { name: 'get-job', method: 'GET', path: '/api/cron/jobs/{id}', auth: true },
-  { name: 'update-job', method: 'PUT', path: '/api/cron/jobs/{id}', auth: true },
-  { name: 'delete-job', method: 'DELETE', path: '/api/cron/jobs/{id}', auth: true },
-  { name: 'run-job-now', method: 'POST', path: '/api/cron/jobs/{id}/run', auth: true },
-  { name: 'list-runs', method: 'GET', path: '/api/cron/jobs/{id}/runs', auth: true },
+export const routeTable = [
+  { name: 'health', method: 'GET', path: '/api/cron/health', access: 'public', rights: [] },
+  { name: 'openapi', method: 'GET', path: '/api/cron/openapi.json', access: 'tenant', rights: [] },
+  { name: 'list-jobs', method: 'GET', path: '/api/cron/jobs', access: 'tenant', rights: [] },
+  {
+    name: 'create-job',
+    method: 'POST',
+    path: '/api/cron/jobs',
+    access: 'tenant',
+    rights: ['manage-schedules'],
+  },
+  { name: 'get-job', method: 'GET', path: '/api/cron/jobs/{id}', access: 'tenant', rights: [] },
+  {
+    name: 'update-job',
+    method: 'PUT',
+    path: '/api/cron/jobs/{id}',
+    access: 'tenant',
+    rights: ['manage-schedules'],
+  },
+  {
+    name: 'delete-job',
+    method: 'DELETE',
+    path: '/api/cron/jobs/{id}',
+    access: 'tenant',
+    rights: ['manage-schedules'],
+  },
+  {
+    name: 'run-job-now',
+    method: 'POST',
+    path: '/api/cron/jobs/{id}/run',
+    access: 'tenant',
+    rights: [],
+  },
+  {
+    name: 'list-runs',
+    method: 'GET',
+    path: '/api/cron/jobs/{id}/runs',
+    access: 'tenant',
+    rights: [],
+  },
   {
     name: 'get-run-log',
     method: 'GET',
     path: '/api/cron/jobs/{id}/runs/{run_id}/log',
-    auth: true,
+    access: 'tenant',
+    rights: [],
   },
-  { name: 'run-sweep', method: 'POST', path: '/api/cron/run', auth: true },
-  { name: 'list-executors', method: 'GET', path: '/api/cron/executors', auth: true },
-  { name: 'get-system', method: 'GET', path: '/api/cron/system', auth: true },
-];
+  {
+    name: 'run-sweep',
+    method: 'POST',
+    path: '/api/cron/run',
+    access: 'admin',
+    rights: ['manage-schedules'],
+  },
+  {
+    name: 'list-executors',
+    method: 'GET',
+    path: '/api/cron/executors',
+    access: 'tenant',
+    rights: [],
+  },
+  // Sweep health across every tenant: for operators.
+  { name: 'get-system', method: 'GET', path: '/api/cron/system', access: 'admin', rights: [] },
+] as const satisfies readonly RouteDefinition[];
+
+/** The name of a route: the route table is the one place a route name is spelled out. */
+export type RouteName = (typeof routeTable)[number]['name'];
+
+/** A route of the table, with its name typed. */
+export type Route = RouteDefinition & { name: RouteName };

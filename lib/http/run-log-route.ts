@@ -26,7 +26,13 @@ export const runLogQuery = z.strictObject({
 /** GET /api/cron/jobs/{id}/runs/{run_id}/log: a run's log, paged by seq, for tailing. */
 export const getRunLogRoute = routeWithQuery(runLogQuery, async (request, app, { after }) => ({
   status: 200,
-  body: await readRunLog(app, request.params.id ?? '', request.params.run_id ?? '', after),
+  body: await readRunLog(
+    app,
+    request.caller,
+    request.params.id ?? '',
+    request.params.run_id ?? '',
+    after,
+  ),
 }));
 
 export const runLogPageSchema = z.object({

@@ -1,10 +1,12 @@
 import type { AppContext } from '../app-context';
 import { isUniqueViolation, jsonb, type TransactionSql } from '../db';
 import { engineMetadata, executorConfig, initialEngineMetadata } from '../engine/metadata';
-import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../errors';
+import { ConflictError, ForbiddenError, ValidationError, type FieldError } from '../errors';
+import type { Caller } from '../identity/caller';
 import { errorMessage, executeJob } from '../engine/execute';
 import { logFailedRun } from '../engine/failure-log';
 import type { CreateJobBody, ListJobsQuery, UpdateJobBody } from './schemas';
+import { findScopedJob, isUuid, jobNotFound, tenantScope } from './scope';
 import { RunRecorder, defaultRecorderOptions } from '../engine/run-recorder';
 import { insertManualRun } from '../engine/run-state';
 import { RunLogWriter } from '../run-log/writer';
@@ -72,7 +74,6 @@ const JOB_COLUMNS = [
   'updated_at',
   'inactive_reason',
 ];
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RUN_COLUMNS = [
   'id',
   'job_id',
@@ -87,16 +88,14 @@ const RUN_COLUMNS = [
   'error',
 ];
 
-export async function getJob(ctx: AppContext, id: string): Promise<JobRow> {
-  const [job] = UUID.test(id)
-    ? await ctx.sql<JobRow[]>`select ${ctx.sql(JOB_COLUMNS)} from cron_job where id = ${id}`
-    : [];
-  if (!job) throw new NotFoundError(`no job with id ${JSON.stringify(id)}`);
-  return job;
+export async function getJob(ctx: AppContext, caller: Caller, id: string): Promise<JobRow> {
+  return findScopedJob<JobRow>(ctx.sql, caller, id, JOB_COLUMNS);
 }
 
+/** A tenant caller lists its own tenant's jobs (a `tenant_id` filter can only narrow that). */
 export async function listJobs(
   ctx: AppContext,
+  caller: Caller,
   query: ListJobsQuery,
 ): Promise<{ jobs: JobRow[]; next_cursor: string | null }> {
   const { sql } = ctx;
@@ -104,7 +103,7 @@ export async function listJobs(
   const rows = await sql<(JobRow & { cursor_us: string })[]>`
     select ${sql(JOB_COLUMNS)}, (extract(epoch from created_at) * 1000000)::bigint::text as cursor_us
     from cron_job
-    where true
+    where true ${tenantScope(sql, caller)}
       ${query.is_active === undefined ? sql`` : sql`and is_active = ${query.is_active}`}
       ${query.tenant_id === undefined ? sql`` : sql`and tenant_id = ${query.tenant_id}`}
       ${query.function_name === undefined ? sql`` : sql`and function_name = ${query.function_name}`}
@@ -123,11 +122,21 @@ export async function listJobs(
   };
 }
 
+/**
+ * A tenant caller creates jobs in its own tenant: a body `tenant_id` that names any other tenant
+ * (or null, a global job) is refused with 403. Admins create jobs in any tenant, or global ones.
+ */
 export async function createJob(
   ctx: AppContext,
+  caller: Caller,
   body: CreateJobBody,
   now = new Date(),
 ): Promise<{ job: JobRow; warnings: string[]; secret?: string }> {
+  if (!caller.admin && body.tenant_id !== undefined && body.tenant_id !== caller.tenant_id) {
+    throw new ForbiddenError(
+      `tenant_id: a tenant caller creates jobs in its own tenant (${JSON.stringify(caller.tenant_id)}) only`,
+    );
+  }
   const fields: JobFields = {
     name: body.name,
     schedule: body.schedule,
@@ -135,7 +144,7 @@ export async function createJob(
     timezone: body.timezone ?? 'UTC',
     is_active: body.is_active ?? true,
     metadata: body.metadata ?? {},
-    tenant_id: body.tenant_id ?? null,
+    tenant_id: caller.admin ? (body.tenant_id ?? null) : caller.tenant_id,
     timeout_seconds: body.timeout_seconds ?? 60,
     precise: body.precise ?? false,
   };
@@ -177,16 +186,19 @@ async function keepSecret(
   return generated;
 }
 
+/** Moving a job to another tenant (a different `tenant_id`) is for admins only: 403 otherwise. */
 export async function updateJob(
   ctx: AppContext,
+  caller: Caller,
   id: string,
   body: UpdateJobBody,
   now = new Date(),
 ): Promise<{ job: JobRow; warnings: string[]; secret?: string }> {
-  if (!UUID.test(id)) throw new NotFoundError(`no job with id ${JSON.stringify(id)}`);
   const updated = await ctx.sql.begin(async (tx) => {
-    const [current] = await tx<JobRow[]>`select * from cron_job where id = ${id} for update`;
-    if (!current) throw new NotFoundError(`no job with id ${JSON.stringify(id)}`);
+    const current = await findScopedJob<JobRow>(tx, caller, id, JOB_COLUMNS, { forUpdate: true });
+    if (!caller.admin && body.tenant_id !== undefined && body.tenant_id !== current.tenant_id) {
+      throw new ForbiddenError('tenant_id: moving a job between tenants is for admins only');
+    }
     const fields: JobFields = {
       name: body.name ?? current.name,
       schedule: body.schedule ?? current.schedule,
@@ -248,11 +260,11 @@ function mergeConfig(
   return merged;
 }
 
-export async function deleteJob(ctx: AppContext, id: string): Promise<void> {
-  const deleted = UUID.test(id)
-    ? await ctx.sql`delete from cron_job where id = ${id} returning id`
+export async function deleteJob(ctx: AppContext, caller: Caller, id: string): Promise<void> {
+  const deleted = isUuid(id)
+    ? await ctx.sql`delete from cron_job where id = ${id} ${tenantScope(ctx.sql, caller)} returning id`
     : [];
-  if (deleted.length === 0) throw new NotFoundError(`no job with id ${JSON.stringify(id)}`);
+  if (deleted.length === 0) throw jobNotFound(id);
   // Best effort: a trigger left behind fires once for a job that no longer exists, which the
   // engine treats as a no-op, and Scheduler then deletes it.
   await ctx.triggers?.disarm(id).catch((error: unknown) =>
@@ -263,8 +275,13 @@ export async function deleteJob(ctx: AppContext, id: string): Promise<void> {
   );
 }
 
-export async function listRuns(ctx: AppContext, id: string, limit: number): Promise<RunRow[]> {
-  await getJob(ctx, id);
+export async function listRuns(
+  ctx: AppContext,
+  caller: Caller,
+  id: string,
+  limit: number,
+): Promise<RunRow[]> {
+  await findScopedJob(ctx.sql, caller, id, ['id']);
   return ctx.sql<RunRow[]>`
     select ${ctx.sql(RUN_COLUMNS)} from cron_job_run where job_id = ${id}
     order by started_at desc, id desc
@@ -276,13 +293,11 @@ export async function listRuns(ctx: AppContext, id: string, limit: number): Prom
  * nor moves `next_run`. The one-running-run-per-job index makes a second concurrent run
  * impossible, whether it comes from here or from a sweep.
  */
-export async function runJobNow(ctx: AppContext, id: string): Promise<RunRow> {
-  if (!UUID.test(id)) throw new NotFoundError(`no job with id ${JSON.stringify(id)}`);
+export async function runJobNow(ctx: AppContext, caller: Caller, id: string): Promise<RunRow> {
   const { sql } = ctx;
   const deadline = new Date(Date.now() + defaultRecorderOptions.leaseSeconds * 1000);
   const { job, runId } = await sql.begin(async (tx) => {
-    const [job] = await tx<JobRow[]>`select * from cron_job where id = ${id} for update`;
-    if (!job) throw new NotFoundError(`no job with id ${JSON.stringify(id)}`);
+    const job = await findScopedJob<JobRow>(tx, caller, id, JOB_COLUMNS, { forUpdate: true });
     const busy = new ConflictError(
       `a run of job ${id} is in progress; try again when it has finished`,
     );
@@ -425,7 +440,7 @@ function encodeCursor(createdMicros: string, id: string): string {
 
 function decodeCursor(cursor: string): { us: string; id: string } {
   const match = /^(\d{1,17})\.([0-9a-f-]{36})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!match || !UUID.test(match[2]!)) {
+  if (!match || !isUuid(match[2]!)) {
     throw new ValidationError([
       { path: 'cursor', message: 'not a cursor this API returned: pass next_cursor unchanged' },
     ]);

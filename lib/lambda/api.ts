@@ -1,10 +1,19 @@
-import { createApiHandler, type RouteHandler } from '../http/api-handler';
-import { app, log } from './app';
+import { createApiHandler } from '../http/api-handler';
+import { authorizerCallers } from '../http/identify';
+import { routeTable, type RouteName } from '../http/route-table';
+import { routeHandlers } from '../http/routes';
+import { app, jwtIdentity, log } from './app';
 
 /**
- * A route handler as an API Gateway HTTP API Lambda. Authorization happens in API Gateway (IAM or
- * JWT), so the bearer-token check of the local stack is off here.
+ * A route of the route table as an API Gateway HTTP API Lambda. API Gateway authenticates (IAM or
+ * JWT); the handler reads the caller from the authorizer context and applies the route's access rule.
  */
-export function lambdaApiHandler(route: RouteHandler) {
-  return createApiHandler(route, { app: async () => app, log, auth: false });
+export function lambdaApiHandler(name: RouteName) {
+  const route = routeTable.find((candidate) => candidate.name === name)!;
+  return createApiHandler(routeHandlers[name], {
+    app: async () => app,
+    log,
+    access: route.access,
+    identify: authorizerCallers(jwtIdentity),
+  });
 }

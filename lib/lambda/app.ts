@@ -3,6 +3,7 @@ import type { AppContext } from '../app-context';
 import { connectFromEnvironment } from '../aws/database';
 import { createSchedulerTriggers, type SchedulerTriggerConfig } from '../aws/scheduler-triggers';
 import { createBuiltInRegistry } from '../executors/built-ins';
+import { DEFAULT_JWT_IDENTITY, type JwtIdentityConfig } from '../identity/aws-authorizer';
 import { createLogger, logLevels } from '../logger';
 import type { TriggerPort } from '../engine/triggers';
 
@@ -14,12 +15,20 @@ const lambdaEnvironment = z.object({
   RUN_JOB_FUNCTION_ARN: z.string().min(1).optional(),
   SCHEDULER_ROLE_ARN: z.string().min(1).optional(),
   SCHEDULER_DLQ_ARN: z.string().min(1).optional(),
+  JWT_TENANT_CLAIM: z.string().min(1).default(DEFAULT_JWT_IDENTITY.tenantClaim),
+  JWT_ADMIN_SCOPE: z.string().min(1).default(DEFAULT_JWT_IDENTITY.adminScope),
 });
 
 const settings = lambdaEnvironment.parse(process.env);
 
 /** Module-level singletons: built once per cold start and reused by every invocation. */
 export const log = createLogger(settings.LOG_LEVEL);
+
+/** How the API functions read a JWT caller (the stack's jwtTenantClaim and jwtAdminScope). */
+export const jwtIdentity: JwtIdentityConfig = {
+  tenantClaim: settings.JWT_TENANT_CLAIM,
+  adminScope: settings.JWT_ADMIN_SCOPE,
+};
 
 export const app: AppContext = {
   sql: connectFromEnvironment(process.env, { max: 2 }),

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { parseLocalTokens, type LocalTokens } from '../identity/local-tokens';
 import { logLevels } from '../logger';
 
 const integer = (min: number, max: number, fallback: number) =>
@@ -18,7 +19,8 @@ const localEnvironment = z.object({
   PORT: integer(0, 65535, 3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   TICK_INTERVAL_SECONDS: integer(0, 86_400, 300),
-  CRON_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  CRON_API_TOKEN: z.string().optional(),
+  CRON_API_TOKENS: z.string().optional(),
   LOG_LEVEL: z.enum(logLevels).default('info'),
 });
 
@@ -27,7 +29,8 @@ export type LocalConfig = {
   port: number;
   host: string;
   tickIntervalSeconds: number;
-  apiToken: string | undefined;
+  /** CRON_API_TOKENS and CRON_API_TOKEN; empty: the local server is open. */
+  tokens: LocalTokens;
   logLevel: (typeof logLevels)[number];
 };
 
@@ -40,12 +43,18 @@ export function parseLocalConfig(env: NodeJS.ProcessEnv): LocalConfig {
     throw new Error(`invalid environment: ${problems.join('; ')}`);
   }
   const value = parsed.data;
+  let tokens: LocalTokens;
+  try {
+    tokens = parseLocalTokens(value.CRON_API_TOKENS, value.CRON_API_TOKEN);
+  } catch (error) {
+    throw new Error(`invalid environment: ${(error as Error).message}`, { cause: error });
+  }
   return {
     databaseUrl: value.DATABASE_URL,
     port: value.PORT,
     host: value.HOST,
     tickIntervalSeconds: value.TICK_INTERVAL_SECONDS,
-    apiToken: value.CRON_API_TOKEN,
+    tokens,
     logLevel: value.LOG_LEVEL,
   };
 }

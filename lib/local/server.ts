@@ -8,8 +8,10 @@ import type { AppContext } from '../app-context';
 import { HttpProblem } from '../http/problem';
 import { createApiHandler, routeWithQuery, type ApiGatewayHandler } from '../http/api-handler';
 import { MAX_BODY_BYTES, type ApiEvent } from '../http/middleware';
-import { routeTable, type RouteDefinition } from '../http/route-table';
+import { bearerTokenCallers } from '../http/identify';
+import { routeTable, type Route } from '../http/route-table';
 import { routeHandlers } from '../http/routes';
+import type { LocalTokens } from '../identity/local-tokens';
 import type { Log } from '../logger';
 
 export interface LocalServerOptions {
@@ -17,7 +19,8 @@ export interface LocalServerOptions {
   log: Log;
   host: string;
   port: number;
-  apiToken?: string | undefined;
+  /** The callers of CRON_API_TOKENS / CRON_API_TOKEN; none (the default): the server is open. */
+  tokens?: LocalTokens | undefined;
 }
 
 export interface LocalServer {
@@ -29,7 +32,7 @@ export interface LocalServer {
 const LOCAL_INVOCATION_MS = 900_000;
 
 interface CompiledRoute {
-  definition: RouteDefinition;
+  definition: Route;
   pattern: RegExp;
   handler: ApiGatewayHandler;
 }
@@ -41,14 +44,15 @@ interface CompiledRoute {
  */
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
   const app = async () => options.app;
-  const routes: CompiledRoute[] = routeTable.map((definition) => ({
+  const identify = bearerTokenCallers(options.tokens ?? []);
+  const routes: CompiledRoute[] = routeTable.map((definition: Route) => ({
     definition,
     pattern: new RegExp(`^${definition.path.replace(/\{(\w+)\}/g, '(?<$1>[^/]+)')}$`),
-    handler: createApiHandler(routeHandlers[definition.name]!, {
+    handler: createApiHandler(routeHandlers[definition.name], {
       app,
       log: options.log,
-      apiToken: options.apiToken,
-      auth: definition.auth,
+      access: definition.access,
+      identify,
     }),
   }));
   // No route, so no query to check: the answer is 404 or 405 whatever the parameters.
@@ -57,7 +61,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       routeWithQuery(z.looseObject({}), async () => {
         throw new HttpProblem(status, detail);
       }),
-      { app, log: options.log, auth: false },
+      { app, log: options.log, access: 'public', identify },
     );
   const notFound = fallback(404, 'no such route: see /api/cron/openapi.json');
   const notAllowed = fallback(405, 'this route does not accept that method');

@@ -57,7 +57,7 @@ export async function runLocalStack(options: {
     log,
     host: config.host,
     port: config.port,
-    apiToken: config.apiToken,
+    tokens: config.tokens,
   });
   log.info(options.upMessage, {
     url: `${server.url}/api/cron`,
@@ -67,7 +67,10 @@ export async function runLocalStack(options: {
     demo_data_loaded: demoLoaded,
     executors: registry.names(),
     sweep_every_seconds: config.tickIntervalSeconds || 'off',
-    auth: config.apiToken ? 'bearer token' : 'none',
+    auth:
+      config.tokens.length > 0
+        ? `bearer tokens (${config.tokens.length} callers)`
+        : 'none: the API is open and every caller is an admin (set CRON_API_TOKENS)',
   });
 
   let stopping = 0;

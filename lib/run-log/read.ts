@@ -1,6 +1,7 @@
 import type { AppContext } from '../app-context';
 import { NotFoundError } from '../errors';
-import { getJob, UUID } from '../jobs/service';
+import type { Caller } from '../identity/caller';
+import { findScopedJob, isUuid } from '../jobs/scope';
 import { RUN_LOG_PAGE_LINES, type RunLogLevel } from './limits';
 
 export interface RunLogLine {
@@ -31,12 +32,13 @@ export interface RunLogPage {
  */
 export async function readRunLog(
   ctx: AppContext,
+  caller: Caller,
   jobId: string,
   runId: string,
   after: number,
 ): Promise<RunLogPage> {
-  await getJob(ctx, jobId);
-  const [run] = UUID.test(runId)
+  await findScopedJob(ctx.sql, caller, jobId, ['id']);
+  const [run] = isUuid(runId)
     ? await ctx.sql<{ status: string }[]>`
         select status from cron_job_run where id = ${runId} and job_id = ${jobId}`
     : [];

@@ -32,7 +32,7 @@ function sample(route: (typeof routeTable)[number]) {
   return { path, body };
 }
 
-const guarded = routeTable.filter((route) => route.auth);
+const guarded = routeTable.filter((route) => route.access !== 'public');
 // Deleting last, so every other route still finds the job.
 const ordered = [
   ...guarded.filter((r) => r.name !== 'delete-job'),
@@ -41,9 +41,9 @@ const ordered = [
 
 describe('with CRON_API_TOKEN set', () => {
   it('every route but health is in the route table as guarded', () => {
-    expect(routeTable.filter((route) => !route.auth).map((route) => route.name)).toEqual([
-      'health',
-    ]);
+    expect(
+      routeTable.filter((route) => route.access === 'public').map((route) => route.name),
+    ).toEqual(['health']);
   });
 
   it.each(guarded.map((route) => [route.method, route.path, route] as const))(

@@ -1,3 +1,5 @@
+import { SYSTEM_CALLER } from '../../lib/identity/caller';
+import { parseLocalTokens } from '../../lib/identity/local-tokens';
 import { execFile, execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createExampleRegistry } from '../../examples/registry';
@@ -40,14 +42,20 @@ const app: AppContext = {
   log: silentLog,
   settings: { sweepIntervalSeconds: 300, sweepConcurrency: 4 },
 };
-const open = await startLocalServer({ app, log: silentLog, host: '127.0.0.1', port: 0 });
+const open = await startLocalServer({
+  app,
+  log: silentLog,
+  host: '127.0.0.1',
+  port: 0,
+  tokens: [],
+});
 // Commands that send $CRON_API_TOKEN go to a server that requires it.
 const guarded = await startLocalServer({
   app,
   log: silentLog,
   host: '127.0.0.1',
   port: 0,
-  apiToken: TOKEN,
+  tokens: parseLocalTokens(undefined, TOKEN),
 });
 afterAll(async () => {
   await open.close();
@@ -122,7 +130,7 @@ describe('curl commands in README.md and docs/', () => {
       await sql`truncate cron_job cascade`;
       const fixture = fixtures[executor];
       expect(fixture, `no JOB_ID fixture for executor ${executor}`).toBeDefined();
-      const { job } = await createJob(app, {
+      const { job } = await createJob(app, SYSTEM_CALLER, {
         name: `Docs fixture (${executor})`,
         schedule: 'daily',
         function_name: executor,

@@ -1,3 +1,4 @@
+import { SYSTEM_CALLER } from '../../lib/identity/caller';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import type { AppContext } from '../../lib/app-context';
@@ -70,7 +71,7 @@ await sql`update cron_job set next_run = now() - interval '1 minute' where is_ac
 await sweep(app);
 const [defaultJob] = await sql<{ id: string }[]>`
   select id from cron_job where name = 'Mark Users Offline' and tenant_id is null`;
-await runJobNow(app, defaultJob!.id);
+await runJobNow(app, SYSTEM_CALLER, defaultJob!.id);
 
 /** The column names a block documents: its `-- columns:` line, else its top-level select list. */
 function documentedColumns(block: FencedBlock): string[] | undefined {

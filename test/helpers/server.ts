@@ -7,6 +7,7 @@ import type { Sql } from '../../lib/db';
 import { createBuiltInRegistry } from '../../lib/executors/built-ins';
 import type { ExecutorRegistry } from '../../lib/executors/registry';
 import { routeTable } from '../../lib/http/route-table';
+import { parseLocalTokens } from '../../lib/identity/local-tokens';
 import { startLocalServer } from '../../lib/local/server';
 import { silentLog, type Log } from '../../lib/logger';
 import { createTestDatabase } from './database';
@@ -46,7 +47,10 @@ export interface TestServer {
  */
 export async function startTestServer(
   options: {
+    /** CRON_API_TOKEN: one admin token, which `request` sends unless told otherwise. */
     apiToken?: string;
+    /** CRON_API_TOKENS: `token:subject:tenant` entries, comma-separated (`*` = admin). */
+    tokens?: string;
     registry?: ExecutorRegistry;
     sweepIntervalSeconds?: number;
     /** Where the server and the handlers log; silent by default. */
@@ -61,12 +65,13 @@ export async function startTestServer(
     log,
     settings: { sweepIntervalSeconds: options.sweepIntervalSeconds ?? 300, sweepConcurrency: 4 },
   };
+  const tokens = parseLocalTokens(options.tokens, options.apiToken);
   const server = await startLocalServer({
     app,
     log,
     host: '127.0.0.1',
     port: 0,
-    apiToken: options.apiToken,
+    tokens,
   });
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   afterAll(async () => {
@@ -76,7 +81,9 @@ export async function startTestServer(
 
   const send = (method: string, path: string, requestOptions: RequestOptions = {}) =>
     rawRequest(agent, server.url, method, path, requestOptions, options.apiToken);
-  const docResponse = await send('GET', '/api/cron/openapi.json');
+  const docResponse = await send('GET', '/api/cron/openapi.json', {
+    headers: tokens[0] ? { authorization: `Bearer ${tokens[0].token}` } : {},
+  });
   if (docResponse.status !== 200) throw new Error(`openapi.json: ${docResponse.status}`);
   const openApi = docResponse.body as OpenApiDocument;
   const checker = openApiChecker(openApi);

@@ -64,7 +64,13 @@ function invoke(name: string, events: unknown[]): Promise<{ results: unknown[]; 
 function apiEvent(
   method: string,
   routePath: string,
-  options: { path?: string; body?: unknown; pathParameters?: Record<string, string> } = {},
+  options: {
+    path?: string;
+    body?: unknown;
+    pathParameters?: Record<string, string>;
+    /** The authorizer context API Gateway adds; default: an IAM (SigV4) caller. */
+    authorizer?: unknown;
+  } = {},
 ): APIGatewayProxyEventV2 & { requestContext: { authorizer: unknown } } {
   const rawPath = options.path ?? routePath;
   const now = new Date();
@@ -89,7 +95,7 @@ function apiEvent(
     requestContext: {
       accountId: '123456789012',
       apiId: 'abcdef1234',
-      authorizer: {
+      authorizer: options.authorizer ?? {
         iam: {
           accessKey: 'ASIAEXAMPLE',
           accountId: '123456789012',
@@ -211,5 +217,25 @@ describe('bundles as shipped', () => {
     const [run] = await db.sql<{ status: string }[]>`
       select status from cron_job_run where job_id = ${job.id} and trigger = 'schedule'`;
     expect(run?.status).toBe('success');
+
+    // A JWT caller: the tenant comes from the authorizer context's claim, never from the body.
+    const jwt = (claims: Record<string, string>) => ({
+      jwt: { claims: { iss: 'https://issuer.example/', sub: 'user-7', ...claims }, scopes: null },
+    });
+    const body = { name: 'tenant job', schedule: 'daily', function_name: 'markUsersOffline' };
+    const asTenant = await invoke('create-job', [
+      apiEvent('POST', '/api/cron/jobs', { body, authorizer: jwt({ tenant_id: 'acme' }) }),
+      apiEvent('POST', '/api/cron/jobs', {
+        body: { ...body, tenant_id: 'globex' },
+        authorizer: jwt({ tenant_id: 'acme' }),
+      }),
+      apiEvent('POST', '/api/cron/jobs', { body, authorizer: jwt({}) }),
+    ]);
+    const statuses = (asTenant.results as { value: { statusCode: number; body: string } }[]).map(
+      (result) => result.value.statusCode,
+    );
+    expect(statuses).toEqual([201, 403, 403]);
+    const [tenantJob] = asTenant.results as { value: { body: string } }[];
+    expect(JSON.parse(tenantJob!.value.body)).toMatchObject({ tenant_id: 'acme' });
   }, 120_000);
 });

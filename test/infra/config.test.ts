@@ -77,7 +77,12 @@ describe('readConfig', () => {
     expect(fromCli).toEqual(fromJson);
     expect(fromCli).toMatchObject({
       sweepIntervalMinutes: 10,
-      jwt: { issuer: 'https://i/', audience: ['a', 'b'] },
+      jwt: {
+        issuer: 'https://i/',
+        audience: ['a', 'b'],
+        tenantClaim: 'tenant_id',
+        adminScope: 'cron:admin',
+      },
       createVpcEndpoints: false,
       database: {
         mode: 'existing',

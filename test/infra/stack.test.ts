@@ -8,7 +8,6 @@ import { VALIDATION_REPORT_FILE } from 'aws-cdk-lib/cx-api';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeTable } from '../../lib/http/route-table';
-import { SCHEDULE_MANAGERS } from '../../infra/functions';
 import { createCronApp } from '../../infra/cron-app';
 import type { CronStack } from '../../infra/cron-stack';
 import { existingContext } from './fixtures/contexts';
@@ -108,6 +107,8 @@ beforeAll(() => {
       dbAuth: 'secret',
       jwtIssuer: 'https://issuer.example.com/',
       jwtAudience: 'crm-cron,crm-admin',
+      jwtTenantClaim: 'custom:org',
+      jwtAdminScope: 'crm/admin',
       alarmEmail: 'ops@example.com',
       sweepIntervalMinutes: '10',
       dbMultiAz: 'true',
@@ -123,6 +124,36 @@ afterAll(() => {
 const modes = () => ({ new: fresh, existing, production, variant });
 const eachMode = (names: ('new' | 'existing' | 'production' | 'variant')[]) =>
   names.map((name) => [name, () => modes()[name]] as const);
+
+describe('caller identity', () => {
+  it('the JWT authorizer lets every tenant token through; each API function reads the configured tenant claim and admin scope', () => {
+    const { stack, template } = variant;
+    const resources = template.toJSON().Resources;
+    for (const route of routeTable) {
+      const env = resources[fnId(stack, route.name)].Properties.Environment.Variables;
+      expect(env, route.name).toMatchObject({
+        JWT_TENANT_CLAIM: 'custom:org',
+        JWT_ADMIN_SCOPE: 'crm/admin',
+      });
+    }
+    const authorizers = Object.values(template.findResources('AWS::ApiGatewayV2::Authorizer'));
+    expect(authorizers).toHaveLength(1);
+    expect(authorizers[0]!.Properties.AuthorizerType).toBe('JWT');
+    // Scopes are not required at the gateway: tenant tokens carry none; the handler decides.
+    for (const route of Object.values(template.findResources('AWS::ApiGatewayV2::Route'))) {
+      expect(route.Properties.AuthorizationScopes).toBeUndefined();
+    }
+  });
+
+  it('with IAM auth (no JWT issuer) the functions get no JWT settings', () => {
+    const { stack, template } = fresh;
+    const resources = template.toJSON().Resources;
+    for (const route of routeTable) {
+      const env = resources[fnId(stack, route.name)].Properties.Environment.Variables;
+      expect(env.JWT_TENANT_CLAIM, route.name).toBeUndefined();
+    }
+  });
+});
 
 describe('cdk-nag AwsSolutions', () => {
   it.each(eachMode(['new', 'existing', 'production']))(
@@ -195,8 +226,11 @@ describe('HTTP API', () => {
         ),
         route.path,
       );
-      expect(found.Properties.AuthorizationType).toBe(route.auth ? authType : 'NONE');
-      if (route.auth && authType === 'JWT') expect(found.Properties.AuthorizerId).toBeDefined();
+      expect(found.Properties.AuthorizationType).toBe(
+        route.access === 'public' ? 'NONE' : authType,
+      );
+      if (route.access !== 'public' && authType === 'JWT')
+        expect(found.Properties.AuthorizerId).toBeDefined();
       const integration = must(
         integrations[found.Properties.Target['Fn::Join'][1][1].Ref],
         `${route.path} integration`,
@@ -492,10 +526,22 @@ describe('precise jobs', () => {
           JSON.stringify(policy.Properties.Roles).includes(roleId) &&
           JSON.stringify(policy.Properties.PolicyDocument).includes('iam:PassRole'),
       );
-    const managers = [...stack.functions.byName.keys()].filter((name) =>
-      SCHEDULE_MANAGERS.has(name),
-    );
-    expect(managers.sort()).toEqual([...SCHEDULE_MANAGERS].sort());
+    // Declared on the route table for routes; the sweep and run-job move next_run too.
+    const SCHEDULE_MANAGERS = new Set<string>([
+      ...routeTable
+        .filter((route) => route.rights.some((right) => right === 'manage-schedules'))
+        .map((route) => route.name),
+      'run-due-jobs',
+      'run-job',
+    ]);
+    expect([...SCHEDULE_MANAGERS].sort()).toEqual([
+      'create-job',
+      'delete-job',
+      'run-due-jobs',
+      'run-job',
+      'run-sweep',
+      'update-job',
+    ]);
     for (const name of stack.functions.byName.keys()) {
       const fn = resources[fnId(stack, name)].Properties;
       const env = fn.Environment.Variables;

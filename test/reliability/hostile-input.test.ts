@@ -1,3 +1,5 @@
+import { SYSTEM_CALLER } from '../../lib/identity/caller';
+import { parseLocalTokens } from '../../lib/identity/local-tokens';
 import { Agent, request as httpRequest } from 'node:http';
 import { connect as tcpConnect } from 'node:net';
 import fc from 'fast-check';
@@ -33,7 +35,7 @@ let fingerprintSql = '';
 
 beforeAll(async () => {
   for (const [index, function_name] of app.registry.names().entries()) {
-    const { job } = await createJob(app, {
+    const { job } = await createJob(app, SYSTEM_CALLER, {
       name: `seed ${index}`,
       schedule: index === 0 ? 'every_minute' : 'daily',
       function_name,
@@ -60,7 +62,7 @@ beforeAll(async () => {
     log: silentLog,
     host: '127.0.0.1',
     port: 0,
-    apiToken: TOKEN,
+    tokens: parseLocalTokens(undefined, TOKEN),
   });
 });
 
