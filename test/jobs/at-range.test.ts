@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AppContext } from '../../lib/app-context';
 import { ValidationError } from '../../lib/errors';
+import { SYSTEM_CALLER } from '../../lib/identity/caller';
 import { createBuiltInRegistry } from '../../lib/executors/built-ins';
 import { createJob, updateJob } from '../../lib/jobs/service';
 import { silentLog } from '../../lib/logger';
@@ -25,7 +26,7 @@ let names = 0;
 /** 'created', or the refused fields: any other error fails the test. */
 async function create(schedule: string, timezone: string, is_active: boolean): Promise<string> {
   try {
-    await createJob(app, {
+    await createJob(app, SYSTEM_CALLER, {
       name: `job ${(names += 1)}`,
       schedule,
       timezone,
@@ -75,7 +76,11 @@ describe('at: schedules in the job service', () => {
           const created = await create(at, zone, active);
           expect(['created', 'schedule']).toContain(created);
           try {
-            await updateJob(app, job!.id, { schedule: at, timezone: zone, is_active: active });
+            await updateJob(app, SYSTEM_CALLER, job!.id, {
+              schedule: at,
+              timezone: zone,
+              is_active: active,
+            });
           } catch (error) {
             expect(error, `${at} in ${zone}`).toBeInstanceOf(ValidationError);
           }
