@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import type { AppContext } from '../../lib/app-context';
 import { createBuiltInRegistry } from '../../lib/executors/built-ins';
 import { createApiHandler } from '../../lib/http/api-handler';
+import { bearerTokenCallers } from '../../lib/http/identify';
 import { MAX_BODY_BYTES } from '../../lib/http/middleware';
+import { parseLocalTokens } from '../../lib/identity/local-tokens';
 import { routeHandlers } from '../../lib/http/routes';
 import type { Log } from '../../lib/logger';
 import { createTestDatabase } from '../helpers/database';
@@ -36,9 +38,14 @@ const app: AppContext = {
   settings: { sweepIntervalSeconds: 300, sweepConcurrency: 4 },
 };
 const TOKEN = 'events-test-token-3b7e';
-const handlerOptions = { app: async () => app, log, apiToken: TOKEN, auth: true };
-const createJob = createApiHandler(routeHandlers['create-job']!, handlerOptions);
-const health = createApiHandler(routeHandlers.health!, { ...handlerOptions, auth: false });
+const handlerOptions = {
+  app: async () => app,
+  log,
+  identify: bearerTokenCallers(parseLocalTokens(undefined, TOKEN)),
+  access: 'tenant',
+} as const;
+const createJob = createApiHandler(routeHandlers['create-job'], handlerOptions);
+const health = createApiHandler(routeHandlers.health, { ...handlerOptions, access: 'public' });
 
 const context = { getRemainingTimeInMillis: () => 30_000 } as Context;
 
