@@ -57,7 +57,10 @@ describe('npm start', () => {
     const { url, database } = await stack.up;
     expect(database).toBe('embedded PostgreSQL in .data/postgres');
 
-    expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: 'ok' });
+    expect(await (await fetch(`${url}/health`)).json()).toEqual({
+      status: 'ok',
+      missing_tables: {},
+    });
     const jobs = (await (await fetch(`${url}/jobs`)).json()) as { jobs: { name: string }[] };
     expect(jobs.jobs.map((job) => job.name).sort()).toEqual([
       'Clean Old Activities',

@@ -7,6 +7,7 @@ export const cleanOldActivities = defineExecutor({
     'Deletes activities whose created_at is older than retention_days, batch_size rows per ' +
     'statement so locks stay short. Returns { deleted }, or { would_delete, dry_run: true } ' +
     'when dry_run is set. On timeout it stops between batches; deleted batches stay deleted.',
+  requiresTables: ['activities'],
   configSchema: z.strictObject({
     retention_days: z
       .number()

@@ -9,6 +9,7 @@ export const markUsersOffline = defineExecutor({
     "Sets metadata.live_status to 'offline' in users and employees for online rows whose " +
     'metadata.last_seen is older than timeout_minutes, missing or not a valid ISO timestamp. ' +
     'Returns { users, employees }: the number of rows changed in each table.',
+  requiresTables: presenceTables,
   configSchema: z.strictObject({
     timeout_minutes: z
       .number()

@@ -65,6 +65,7 @@ export const syncDenormalizedFields = defineExecutor({
     'differ, joining table.foreign_key to source_table.id within the same tenant. Every table ' +
     'and column is checked against the live schema first; all mappings run in one transaction. ' +
     'Returns { mappings: [{ table, column, changed }] }.',
+  requiresTables: ['contacts', 'opportunities', 'accounts'],
   configSchema: z.strictObject({
     mappings: z
       .array(mappingSchema)

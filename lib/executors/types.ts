@@ -23,6 +23,11 @@ export interface ExecutorDefinition<Schema extends z.ZodType = z.ZodType> {
   description: string;
   /** Validates a job's metadata config and fills its defaults. Engine-owned keys are stripped first. */
   configSchema: Schema;
+  /**
+   * CRM tables the executor works on with its default config. A default job whose tables are
+   * missing is seeded inactive, and health lists them, so a new database stays quiet.
+   */
+  requiresTables?: readonly string[];
   /** The job service gives each job of this executor a signing secret (generated unless given). */
   needsSecret?: boolean;
   /** Returns a JSON-serializable result, stored on the run. */

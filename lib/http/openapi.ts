@@ -63,8 +63,16 @@ function operations(): Record<RouteName, object> {
             'application/json': {
               schema: {
                 type: 'object',
-                properties: { status: { const: 'ok' } },
-                required: ['status'],
+                properties: {
+                  status: { const: 'ok' },
+                  missing_tables: {
+                    type: 'object',
+                    description:
+                      'Per executor, the CRM tables it works on that the database lacks (empty: none). A default job whose tables are missing is seeded inactive.',
+                    additionalProperties: { type: 'array', items: { type: 'string' } },
+                  },
+                },
+                required: ['status', 'missing_tables'],
               },
             },
           },

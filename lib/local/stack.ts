@@ -3,7 +3,8 @@ import { connect } from '../db';
 import { seedDefaultJobs } from '../default-jobs';
 import type { ExecutorRegistry } from '../executors/registry';
 import { createLogger } from '../logger';
-import { migrate } from '../migrate';
+import { migrateWithReport } from '../migrate';
+import { describeAdoption } from '../adoption';
 import { sweep } from '../engine/sweep';
 import { createLocalApp, LOCAL_SWEEP_CONCURRENCY } from './app';
 import { parseLocalConfig, redactUrl } from './config';
@@ -39,7 +40,15 @@ export async function runLocalStack(options: {
     databaseUrl = embedded.url;
   }
   const sql = connect(databaseUrl, { max: 10 });
-  const applied = await migrate(sql);
+  const { applied, adoption } = await migrateWithReport(sql, { registry });
+  if (adoption.adopt) {
+    log.info("adopted the earlier system's cron_job", {
+      lines: describeAdoption(adoption),
+      deactivated: adoption.deactivated,
+    });
+  }
+  // The demo CRM tables come before the default jobs, which are seeded inactive without them.
+  if (embedded) await createDemoSchema(sql);
   const seeded = await seedDefaultJobs(sql, registry);
   const app = await createLocalApp({
     sql,
@@ -47,11 +56,7 @@ export async function runLocalStack(options: {
     log,
     sweepIntervalSeconds: config.tickIntervalSeconds || 300,
   });
-  let demoLoaded = false;
-  if (embedded) {
-    await createDemoSchema(sql);
-    demoLoaded = await loadDemoData(sql);
-  }
+  const demoLoaded = embedded ? await loadDemoData(sql) : false;
   const server = await startLocalServer({
     app,
     log,
@@ -62,6 +67,8 @@ export async function runLocalStack(options: {
   log.info(options.upMessage, {
     url: `${server.url}/api/cron`,
     database: embedded ? `embedded PostgreSQL in ${options.dataDir}` : redactUrl(databaseUrl),
+    // For psql: the password of the embedded server is in <dataDir>.password.
+    database_url: redactUrl(databaseUrl),
     migrations_applied: applied,
     default_jobs_seeded: seeded,
     demo_data_loaded: demoLoaded,
@@ -94,7 +101,12 @@ export async function runLocalStack(options: {
     }
     if (stopping > 0) return;
     stopping = Date.now();
-    log.info('stopping', { signal });
+    log.info('stopping', {
+      signal,
+      waiting_for: sweeping
+        ? 'the running sweep to finish its jobs (each at most its timeout_seconds) and record their runs; press Ctrl-C again to exit now (unfinished runs are declared lost later)'
+        : 'nothing running: closing the server, the pool and PostgreSQL',
+    });
     clearTimeout(timer);
     app.close();
     await sweeping;

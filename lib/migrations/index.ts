@@ -3,6 +3,7 @@ import preciseTriggers from './0002-precise-triggers';
 import writePath from './0003-write-path';
 import inactiveReason from './0020-inactive-reason';
 import jobSecrets from './0021-job-secrets';
+import legacyId from './0022-legacy-id';
 import runLog from './0040-run-log';
 import systemStatus from './0041-system-status';
 
@@ -13,6 +14,7 @@ export const migrations: ReadonlyArray<{ id: number; name: string; sql: string }
   { id: 3, name: 'write-path', sql: writePath },
   { id: 20, name: 'inactive-reason', sql: inactiveReason },
   { id: 21, name: 'job-secrets', sql: jobSecrets },
+  { id: 22, name: 'legacy-id', sql: legacyId },
   { id: 40, name: 'run-log', sql: runLog },
   { id: 41, name: 'system-status', sql: systemStatus },
 ];

@@ -45,7 +45,7 @@ describe('health, executors, openapi.json', () => {
   it('GET /health answers 200 {"status":"ok"} with the security headers', async () => {
     const response = await request('GET', '/api/cron/health');
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ status: 'ok' });
+    expect(response.body).toMatchObject({ status: 'ok' });
     expect(response.headers['content-type']).toMatch(/^application\/json/);
     expect(response.headers).toMatchObject({
       'x-content-type-options': 'nosniff',
@@ -89,7 +89,10 @@ describe('health, executors, openapi.json', () => {
   it('the OpenAPI check rejects bodies the document does not describe', () => {
     const doc = server.openApi;
     expect(() =>
-      expectMatchesOpenApi(doc, 'GET', '/api/cron/health', 200, { status: 'ok' }),
+      expectMatchesOpenApi(doc, 'GET', '/api/cron/health', 200, {
+        status: 'ok',
+        missing_tables: {},
+      }),
     ).not.toThrow();
     expect(() => expectMatchesOpenApi(doc, 'GET', '/api/cron/health', 200, { up: true })).toThrow();
     expect(() => expectMatchesOpenApi(doc, 'GET', '/api/cron/jobs', 200, { jobs: [{}] })).toThrow();

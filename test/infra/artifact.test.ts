@@ -166,7 +166,11 @@ describe('bundles as shipped', () => {
     }[];
     expect(first?.value.applied.length).toBeGreaterThan(0);
     expect(first?.value.seeded).toHaveLength(3);
-    expect(second?.value).toEqual({ applied: [], seeded: [] });
+    expect(second?.value).toEqual({
+      applied: [],
+      adoption: { adopt: false, jobs: [], deactivated: [] },
+      seeded: [],
+    });
 
     await createDemoSchema(db.sql);
     await loadDemoData(db.sql);
@@ -174,7 +178,10 @@ describe('bundles as shipped', () => {
     const health = await invoke('health', [apiEvent('GET', '/api/cron/health')]);
     expect(health.results).toEqual([
       {
-        value: expect.objectContaining({ statusCode: 200, body: JSON.stringify({ status: 'ok' }) }),
+        value: expect.objectContaining({
+          statusCode: 200,
+          body: JSON.stringify({ status: 'ok', missing_tables: {} }),
+        }),
       },
     ]);
 
