@@ -26,7 +26,7 @@ describe('a job whose executor is gone', () => {
 
     // Repointed to a registered executor, it may run again.
     const repointed = await server.request('PUT', `/api/cron/jobs/${job!.id}`, {
-      body: { function_name: 'markUsersOffline', metadata: {}, is_active: true },
+      body: { function_name: 'markUsersOffline', metadata: { keep: null }, is_active: true },
     });
     expect(repointed.status).toBe(200);
     expect(repointed.body.is_active).toBe(true);
