@@ -24,7 +24,8 @@ describe('a job whose executor is gone', () => {
     }
     expect(await server.snapshot()).toBe(before);
 
-    // Repointed to a registered executor, it may run again.
+    // Repointed to a registered executor, it may run again; the old executor's key is removed
+    // (a PUT's metadata is merged into the stored config, null removes a key).
     const repointed = await server.request('PUT', `/api/cron/jobs/${job!.id}`, {
       body: { function_name: 'markUsersOffline', metadata: { keep: null }, is_active: true },
     });
