@@ -25,14 +25,22 @@ interface Operation {
   security?: unknown[];
   parameters?: Array<{ name: string; in: string; required?: boolean; schema: Schema }>;
   requestBody?: { required?: boolean; content: Record<string, { schema: Schema }> };
-  responses: Record<
-    string,
-    {
-      description: string;
-      headers?: Record<string, { schema: Schema }>;
-      content?: Record<string, { schema: Schema }>;
-    }
-  >;
+  responses: Record<string, Response | { $ref: string }>;
+}
+
+interface Response {
+  description: string;
+  headers?: Record<string, { schema: Schema }>;
+  content?: Record<string, { schema: Schema }>;
+}
+
+/** A response as declared, or the shared one (components.responses) it refers to. */
+function resolveResponse(doc: Document, response: Response | { $ref: string }): Response {
+  if (!('$ref' in response)) return response;
+  const name = response.$ref.replace('#/components/responses/', '');
+  const shared = doc.components.responses?.[name];
+  if (!shared) throw new Error(`unknown response ${response.$ref}`);
+  return shared;
 }
 
 interface Document {
@@ -42,6 +50,7 @@ interface Document {
   components: {
     schemas: Record<string, Schema>;
     securitySchemes?: Record<string, { scheme?: string; description?: string }>;
+    responses?: Record<string, Response>;
   };
 }
 
@@ -69,14 +78,16 @@ export async function renderApiDocs(): Promise<string> {
       'JSON; errors are `application/problem+json` ([Problem](#problem)). ' +
       'See [the README](../README.md#http-api) for examples.',
   );
-  const bearer = doc.components.securitySchemes?.bearer;
-  if (bearer) {
+  const schemes = Object.entries(doc.components.securitySchemes ?? {});
+  if (schemes.length > 0) {
     line();
-    line(
-      `Authorization, where a route needs it: \`${bearer.scheme ?? 'bearer'}\`. ` +
-        sentence(bearer.description ?? ''),
-    );
+    line('Authorization, where a route needs it, by one of these schemes:');
+    line();
+    for (const [name, scheme] of schemes) {
+      line(`- \`${name}\`: ${sentence(scheme.description ?? '')}`);
+    }
   }
+  const anyScheme = schemes.map(([name]) => `\`${name}\``).join(' or ');
   line();
   line('## Routes');
   line();
@@ -100,7 +111,7 @@ export async function renderApiDocs(): Promise<string> {
     if (operation.summary) line(`${sentence(operation.summary)}`);
     line();
     const open = Array.isArray(operation.security) && operation.security.length === 0;
-    line(`Operation \`${operation.operationId}\`. Authorization: ${open ? 'none' : 'bearer'}.`);
+    line(`Operation \`${operation.operationId}\`. Authorization: ${open ? 'none' : anyScheme}.`);
     const parameters = operation.parameters ?? [];
     for (const where of ['path', 'query']) {
       const these = parameters.filter((parameter) => parameter.in === where);
@@ -135,13 +146,32 @@ export async function renderApiDocs(): Promise<string> {
     line();
     line('| status | meaning | body |');
     line('| --- | --- | --- |');
-    for (const [status, response] of Object.entries(operation.responses)) {
+    for (const [status, declared] of Object.entries(operation.responses)) {
+      const response = resolveResponse(doc, declared);
       const bodies = Object.entries(response.content ?? {}).map(
         ([mediaType, { schema }]) => `${typeOf(schema)} (\`${mediaType}\`)`,
       );
       const headers = Object.keys(response.headers ?? {}).map((name) => `header \`${name}\``);
       line(
         `| ${status} | ${cell(response.description)} | ${cell([...bodies, ...headers].join(', ') || 'none')} |`,
+      );
+    }
+  }
+
+  const shared = Object.entries(doc.components.responses ?? {});
+  if (shared.length > 0) {
+    line();
+    line('## Responses of every route');
+    line();
+    line('| response | meaning | body |');
+    line('| --- | --- | --- |');
+    for (const [name, response] of shared) {
+      const bodies = Object.entries(response.content ?? {}).map(
+        ([mediaType, { schema }]) => `${typeOf(schema)} (\`${mediaType}\`)`,
+      );
+      const headers = Object.keys(response.headers ?? {}).map((header) => `header \`${header}\``);
+      line(
+        `| ${name} | ${cell(response.description)} | ${cell([...bodies, ...headers].join(', ') || 'none')} |`,
       );
     }
   }

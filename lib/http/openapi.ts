@@ -42,8 +42,10 @@ const idParameter = {
   required: true,
   schema: { type: 'string', format: 'uuid' },
 };
+const serverError = { $ref: '#/components/responses/ServerError' };
 // Every route but health runs the same auth and body parsing, so any of them can answer these.
 const errors = {
+  '500': serverError,
   '400': problem('Invalid input, unknown query parameters included; `errors` names each field'),
   '401': problem('Missing bearer token (local stack with CRON_API_TOKEN)'),
   '403': problem('Not authorized'),
@@ -78,6 +80,7 @@ function operations(): Record<RouteName, object> {
           },
         },
         '400': problem('Health takes no query parameters'),
+        '500': serverError,
         '503': problem('The database is unreachable'),
       },
     },
@@ -187,6 +190,35 @@ const ACCESS_DESCRIPTIONS: Record<Access, string> = {
   admin: 'Access: admin. Admin callers only; a tenant caller gets 403.',
 };
 
+/**
+ * How callers prove who they are, one entry per scheme. Locally a bearer token; in AWS, API
+ * Gateway checks IAM (SigV4, the default) or a JWT from the configured issuer before the function
+ * runs.
+ */
+export const securitySchemes = {
+  bearer: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'Local stack: `Authorization: Bearer <token>` with CRON_API_TOKEN',
+  },
+  sigv4: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'Authorization',
+    description:
+      'AWS stack (default): IAM. Sign each request with AWS Signature Version 4 for the ' +
+      'execute-api service; the caller needs execute-api:Invoke on the route',
+    'x-amazon-apigateway-authtype': 'awsSigv4',
+  },
+  jwt: {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description:
+      'AWS stack with jwtIssuer and jwtAudience: `Authorization: Bearer <JWT>` from that issuer',
+  },
+} as const;
+
 const cache = new WeakMap<ExecutorRegistry, object>();
 
 /** OpenAPI 3.1, generated from the route table and the same zod schemas the handlers validate with. */
@@ -209,18 +241,32 @@ export function openApiDocument(registry: ExecutorRegistry): object {
     info: {
       title: 'CRM cron jobs API',
       version: '1.0.0',
-      description: `Scheduled background jobs. Executors: ${registry.names().join(', ')}.`,
+      description:
+        `Scheduled background jobs. Executors: ${registry.names().join(', ')}. ` +
+        'Every path answers a request that matches no route with 404 (NotFound), a method the ' +
+        'path does not take with 405 and an Allow header (MethodNotAllowed), and an unexpected ' +
+        'failure with 500 (ServerError), each an RFC 9457 problem document.',
     },
     servers: [{ url: '/' }],
-    security: [{ bearer: [] }],
+    // Any one of the schemes: which one a deployment uses is its configuration.
+    security: Object.keys(securitySchemes).map((name) => ({ [name]: [] })),
     paths,
     components: {
-      securitySchemes: {
-        bearer: {
-          type: 'http',
-          scheme: 'bearer',
-          description: 'Local stack with CRON_API_TOKEN; in AWS, IAM (SigV4) or JWT per stack',
+      securitySchemes,
+      responses: {
+        NotFound: problem('No route has this path (or no job has this id)'),
+        MethodNotAllowed: {
+          ...problem('The path is a route, but not for this method'),
+          headers: {
+            Allow: {
+              description: 'The methods the path takes, e.g. "GET, POST"',
+              schema: { type: 'string' },
+            },
+          },
         },
+        ServerError: problem(
+          'An unexpected failure; the detail names no cause, which is logged with the request id',
+        ),
       },
       schemas: {
         CreateJob: schema(createJobBody, 'input'),

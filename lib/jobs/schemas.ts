@@ -74,18 +74,27 @@ const writableJobFields = {
     ),
 };
 
-// The defaults the job service applies, published in the OpenAPI document (documentation only:
-// an omitted field stays undefined here and the service fills it in).
+// The job service fills in an omitted field. Its default is stated in the description, not as a
+// JSON Schema `default`: generated clients (openapi-typescript) would read that as "always present"
+// and make callers send every optional field.
 export const createJobBody = z.strictObject({
   name: writableJobFields.name,
   schedule: writableJobFields.schedule,
   function_name: writableJobFields.function_name,
-  timezone: writableJobFields.timezone.optional().meta({ default: 'UTC' }),
-  is_active: writableJobFields.is_active.optional().meta({ default: true }),
-  metadata: writableJobFields.metadata.optional().meta({ default: {} }),
-  tenant_id: writableJobFields.tenant_id.optional().meta({ default: null }),
-  timeout_seconds: writableJobFields.timeout_seconds.optional().meta({ default: 60 }),
-  precise: writableJobFields.precise.optional().meta({ default: false }),
+  timezone: writableJobFields.timezone.optional().describe('IANA time zone. Default "UTC".'),
+  is_active: writableJobFields.is_active.optional().describe('Default true.'),
+  metadata: writableJobFields.metadata
+    .optional()
+    .describe("The executor's configuration; engine-owned keys are ignored. Default {}."),
+  tenant_id: writableJobFields.tenant_id
+    .optional()
+    .describe('The tenant the job belongs to and scopes its work to. Default null (global).'),
+  timeout_seconds: writableJobFields.timeout_seconds
+    .optional()
+    .describe('How long one run may take. Default 60.'),
+  precise: writableJobFields.precise
+    .optional()
+    .describe('Start at the exact slot (EventBridge Scheduler). Default false.'),
   secret: writableJobFields.secret.optional(),
 });
 export type CreateJobBody = z.infer<typeof createJobBody>;
@@ -122,7 +131,7 @@ const limit = (fallback: number) =>
     .transform(Number)
     .default(fallback)
     // Published as what it is to a client: an integer in the query string.
-    .meta({ type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: fallback });
+    .meta({ type: 'integer', minimum: 1, maximum: MAX_LIMIT, description: `Default ${fallback}.` });
 
 export const listJobsQuery = z.strictObject({
   is_active: booleanText.optional(),

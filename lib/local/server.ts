@@ -56,15 +56,23 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     }),
   }));
   // No route, so no query to check: the answer is 404 or 405 whatever the parameters.
-  const fallback = (status: 404 | 405, detail: string) =>
+  const fallback = (status: 404 | 405, detail: string, headers?: Record<string, string>) =>
     createApiHandler(
       routeWithQuery(z.looseObject({}), async () => {
-        throw new HttpProblem(status, detail);
+        throw new HttpProblem(status, detail, undefined, headers);
       }),
       { app, log: options.log, access: 'public', identify },
     );
   const notFound = fallback(404, 'no such route: see /api/cron/openapi.json');
-  const notAllowed = fallback(405, 'this route does not accept that method');
+  // A 405 says which methods the path does take (RFC 9110 requires the Allow header).
+  const notAllowed = new Map<string, ApiGatewayHandler>();
+  for (const { path } of routeTable) {
+    const allow = routeTable.filter((route) => route.path === path).map((route) => route.method);
+    notAllowed.set(
+      path,
+      fallback(405, `this route takes ${allow.join(', ')}`, { allow: allow.join(', ') }),
+    );
+  }
 
   const server: Server = createServer(async (request, response) => {
     try {
@@ -76,7 +84,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       for (const route of routes) {
         const match = route.pattern.exec(url.pathname);
         if (!match) continue;
-        handler = notAllowed;
+        handler = notAllowed.get(route.definition.path)!;
         if (route.definition.method !== method) continue;
         const params = decodeParams(match.groups);
         if (!params) {

@@ -219,3 +219,54 @@ describe('problem documents', () => {
     }
   });
 });
+
+describe('what the OpenAPI document declares beyond the routes', () => {
+  const doc = server.openApi as unknown as {
+    security: Array<Record<string, string[]>>;
+    paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    components: {
+      securitySchemes: Record<string, Record<string, unknown>>;
+      responses: Record<string, { headers?: Record<string, unknown> }>;
+      schemas: Record<string, unknown>;
+    };
+  };
+
+  it('declares 500 on every operation and 404, 405 with Allow as shared responses', () => {
+    for (const [route, methods] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        expect(operation.responses['500'], `${method} ${route}`).toEqual({
+          $ref: '#/components/responses/ServerError',
+        });
+      }
+    }
+    expect(Object.keys(doc.components.responses).sort()).toEqual([
+      'MethodNotAllowed',
+      'NotFound',
+      'ServerError',
+    ]);
+    expect(doc.components.responses.MethodNotAllowed!.headers).toHaveProperty('Allow');
+  });
+
+  it('declares the bearer token, IAM (SigV4) and JWT schemes, any one of them accepted', () => {
+    expect(doc.components.securitySchemes).toMatchObject({
+      bearer: { type: 'http', scheme: 'bearer' },
+      sigv4: { type: 'apiKey', in: 'header', name: 'Authorization' },
+      jwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+    });
+    expect(doc.security).toEqual([{ bearer: [] }, { sigv4: [] }, { jwt: [] }]);
+  });
+
+  it('publishes no JSON Schema default on request bodies (generated clients would require them)', () => {
+    for (const name of ['CreateJob', 'UpdateJob']) {
+      expect(JSON.stringify(doc.components.schemas[name]), name).not.toContain('"default"');
+    }
+  });
+
+  it('answers a wrong method with 405 and the methods the path takes in Allow', async () => {
+    const response = await request('PATCH', '/api/cron/jobs');
+    expectProblem(response, 405);
+    expect(response.headers.allow).toBe('GET, POST');
+    const job = await request('DELETE', '/api/cron/executors');
+    expect(job.headers.allow).toBe('GET');
+  });
+});

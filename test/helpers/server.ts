@@ -164,15 +164,18 @@ function rawRequest(
 export interface OpenApiDocument {
   openapi: string;
   paths: Record<string, Record<string, OpenApiOperation>>;
-  components: { schemas: Record<string, unknown> };
+  components: { schemas: Record<string, unknown>; responses?: Record<string, unknown> };
+}
+
+interface OpenApiResponse {
+  description: string;
+  headers?: Record<string, unknown>;
+  content?: Record<string, { schema: unknown }>;
 }
 
 interface OpenApiOperation {
   operationId: string;
-  responses: Record<
-    string,
-    { description: string; content?: Record<string, { schema: unknown }> } | undefined
-  >;
+  responses: Record<string, OpenApiResponse | { $ref: string } | undefined>;
 }
 
 const DOC_ID = 'https://crm-cron.test/openapi.json';
@@ -205,8 +208,14 @@ export function openApiChecker(doc: OpenApiDocument) {
     const where = `${method} ${routePath} → ${response.status}`;
     const operation = doc.paths[routePath]?.[method.toLowerCase()];
     expect(operation, `${where}: operation in the document`).toBeDefined();
-    const declared = operation!.responses[String(response.status)];
-    expect(declared, `${where}: status declared in the document`).toBeDefined();
+    const listed = operation!.responses[String(response.status)];
+    expect(listed, `${where}: status declared in the document`).toBeDefined();
+    // A shared response (components.responses) is declared by reference.
+    const shared = listed && '$ref' in listed ? listed.$ref.replace(/^#/, '') : undefined;
+    const declared = shared
+      ? (doc.components.responses?.[shared.split('/').at(-1)!] as OpenApiResponse | undefined)
+      : (listed as OpenApiResponse | undefined);
+    expect(declared, `${where}: ${shared} in the document`).toBeDefined();
     const content = declared!.content;
     if (!content) {
       expect(response.text, `${where}: no body`).toBe('');
@@ -214,7 +223,7 @@ export function openApiChecker(doc: OpenApiDocument) {
     }
     const type = (response.headers['content-type'] ?? '').split(';')[0]!.trim();
     expect(Object.keys(content), `${where}: media type`).toContain(type);
-    const pointer = `/paths/${escapePointer(routePath)}/${method.toLowerCase()}/responses/${response.status}/content/${escapePointer(type)}/schema`;
+    const pointer = `${shared ?? `/paths/${escapePointer(routePath)}/${method.toLowerCase()}/responses/${response.status}`}/content/${escapePointer(type)}/schema`;
     expectMatchesSchema(validator(pointer), response.body, where);
   };
 
@@ -233,6 +242,11 @@ export function openApiChecker(doc: OpenApiDocument) {
       const where = `${method} ${path} → ${response.status}`;
       expect(response.status, where).toBe(matching.length > 0 ? 405 : 404);
       expectMatchesSchema(validator('/components/schemas/Problem'), response.body, where);
+      if (response.status === 405) {
+        expect(response.headers.allow, `${where}: Allow`).toBe(
+          matching.map((candidate) => candidate.method).join(', '),
+        );
+      }
       return;
     }
     checkOperation(route.method, route.path, response);
