@@ -15,6 +15,9 @@ const notDatabaseFacing = [
   'test/api/fuzz.test.ts',
   'test/api/robustness.test.ts',
   'test/reliability/hostile-input.test.ts',
+  // 200,000 runs pruned under concurrent sweeps (~45 s); lock behaviour is the same on 15, and
+  // test/engine/retention.test.ts checks what retention keeps on both.
+  'test/reliability/retention.test.ts',
   'test/docs/api-reference.test.ts',
   'test/docs/curl.test.ts',
   'test/docs/docs-consistency.test.ts',

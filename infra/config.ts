@@ -1,5 +1,6 @@
 import type { Node } from 'constructs';
 import { DEFAULT_JWT_IDENTITY } from '../lib/identity/aws-authorizer';
+import { DEFAULT_RUN_RETENTION_DAYS } from '../lib/engine/retention';
 
 export type DbAuth = 'iam' | 'secret';
 export const logLevels = ['debug', 'info', 'warn', 'error'] as const;
@@ -78,6 +79,8 @@ export interface CronConfig {
    */
   sweepReservedConcurrency: number;
   runJobReservedConcurrency: number;
+  /** RUN_RETENTION_DAYS of the functions: run history older than this is removed. */
+  runRetentionDays: number;
   dbAuth: DbAuth;
   dbName: string;
   dbUser: string;
@@ -260,6 +263,7 @@ export function readConfig(node: Pick<Node, 'tryGetContext'>): CronConfig {
     // at once is 20 connections, and the sweep runs whatever run-job is throttled out of.
     sweepReservedConcurrency: int('sweepReservedConcurrency', 3, 1, 100),
     runJobReservedConcurrency: int('runJobReservedConcurrency', 10, 1, 1_000),
+    runRetentionDays: int('runRetentionDays', DEFAULT_RUN_RETENTION_DAYS, 1, 36_500),
     dbAuth,
     dbName: identifier('dbName', 'crm_cron'),
     dbUser: identifier('dbUser', 'crm_cron'),

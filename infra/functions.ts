@@ -80,6 +80,7 @@ export class CronFunctions extends Construct {
       ...(config.jwt
         ? { JWT_TENANT_CLAIM: config.jwt.tenantClaim, JWT_ADMIN_SCOPE: config.jwt.adminScope }
         : {}),
+      RUN_RETENTION_DAYS: String(config.runRetentionDays),
       NODE_OPTIONS: '--enable-source-maps',
     };
     acknowledge(

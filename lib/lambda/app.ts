@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { AppContext } from '../app-context';
 import { connectFromEnvironment } from '../aws/database';
 import { createSchedulerTriggers, type SchedulerTriggerConfig } from '../aws/scheduler-triggers';
+import { DEFAULT_RUN_RETENTION_DAYS } from '../engine/retention';
 import { createBuiltInRegistry } from '../executors/built-ins';
 import { DEFAULT_JWT_IDENTITY, type JwtIdentityConfig } from '../identity/aws-authorizer';
 import { createLogger, logLevels } from '../logger';
@@ -11,6 +12,12 @@ const lambdaEnvironment = z.object({
   LOG_LEVEL: z.enum(logLevels).default('info'),
   SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(300),
   SWEEP_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  RUN_RETENTION_DAYS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(36_500)
+    .default(DEFAULT_RUN_RETENTION_DAYS),
   SCHEDULER_GROUP_NAME: z.string().min(1).optional(),
   RUN_JOB_FUNCTION_ARN: z.string().min(1).optional(),
   SCHEDULER_ROLE_ARN: z.string().min(1).optional(),
@@ -20,6 +27,9 @@ const lambdaEnvironment = z.object({
 });
 
 const settings = lambdaEnvironment.parse(process.env);
+
+/** Run history older than this is removed after each scheduled sweep (contract section 2). */
+export const runRetentionDays = settings.RUN_RETENTION_DAYS;
 
 /** Module-level singletons: built once per cold start and reused by every invocation. */
 export const log = createLogger(settings.LOG_LEVEL);

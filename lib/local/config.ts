@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { parseLocalTokens, type LocalTokens } from '../identity/local-tokens';
+import { DEFAULT_RUN_RETENTION_DAYS } from '../engine/retention';
 import { logLevels } from '../logger';
 
 const integer = (min: number, max: number, fallback: number) =>
@@ -19,6 +20,7 @@ const localEnvironment = z.object({
   PORT: integer(0, 65535, 3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   TICK_INTERVAL_SECONDS: integer(0, 86_400, 300),
+  RUN_RETENTION_DAYS: integer(1, 36_500, DEFAULT_RUN_RETENTION_DAYS),
   CRON_API_TOKEN: z.string().optional(),
   CRON_API_TOKENS: z.string().optional(),
   LOG_LEVEL: z.enum(logLevels).default('info'),
@@ -29,6 +31,7 @@ export type LocalConfig = {
   port: number;
   host: string;
   tickIntervalSeconds: number;
+  runRetentionDays: number;
   /** CRON_API_TOKENS and CRON_API_TOKEN; empty: the local server is open. */
   tokens: LocalTokens;
   logLevel: (typeof logLevels)[number];
@@ -54,6 +57,7 @@ export function parseLocalConfig(env: NodeJS.ProcessEnv): LocalConfig {
     port: value.PORT,
     host: value.HOST,
     tickIntervalSeconds: value.TICK_INTERVAL_SECONDS,
+    runRetentionDays: value.RUN_RETENTION_DAYS,
     tokens,
     logLevel: value.LOG_LEVEL,
   };

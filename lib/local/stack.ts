@@ -5,6 +5,7 @@ import type { ExecutorRegistry } from '../executors/registry';
 import { createLogger } from '../logger';
 import { migrateWithReport } from '../migrate';
 import { describeAdoption } from '../adoption';
+import { pruneAfterSweep } from '../engine/retention';
 import { sweep } from '../engine/sweep';
 import { createLocalApp, LOCAL_SWEEP_CONCURRENCY } from './app';
 import { parseLocalConfig, redactUrl } from './config';
@@ -74,6 +75,7 @@ export async function runLocalStack(options: {
     demo_data_loaded: demoLoaded,
     executors: registry.names(),
     sweep_every_seconds: config.tickIntervalSeconds || 'off',
+    run_retention_days: config.runRetentionDays,
     auth:
       config.tokens.length > 0
         ? `bearer tokens (${config.tokens.length} callers)`
@@ -85,6 +87,7 @@ export async function runLocalStack(options: {
   let timer: NodeJS.Timeout | undefined;
   const tick = () => {
     sweeping = sweep(app, { concurrency: LOCAL_SWEEP_CONCURRENCY })
+      .then(() => pruneAfterSweep(app, { retentionDays: config.runRetentionDays }))
       .catch((error: unknown) => log.error('sweep failed', { error: (error as Error).message }))
       .finally(() => {
         sweeping = undefined;

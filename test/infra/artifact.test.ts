@@ -199,6 +199,11 @@ describe('bundles as shipped', () => {
     expect(response?.value.statusCode).toBe(201);
     const job = JSON.parse(response?.value.body ?? '{}') as { id: string };
     await db.sql`update cron_job set next_run = now() - interval '1 minute' where id = ${job.id}`;
+    // History from before the retention (the stack sets RUN_RETENTION_DAYS=30): 15 runs 40 days old.
+    await db.sql`
+      insert into cron_job_run (job_id, trigger, status, started_at, finished_at)
+      select ${job.id}, 'manual', 'success', t, t
+      from generate_series(now() - interval '40 days', now() - interval '40 days' + interval '14 hours', interval '1 hour') t`;
 
     const event: ScheduledEvent = {
       version: '0',
@@ -224,6 +229,12 @@ describe('bundles as shipped', () => {
     const [run] = await db.sql<{ status: string }[]>`
       select status from cron_job_run where job_id = ${job.id} and trigger = 'schedule'`;
     expect(run?.status).toBe('success');
+    // After the sweep, retention: the job keeps its 10 newest runs (the new one and 9 old ones).
+    expect(bundles.get('run-due-jobs')?.environment.RUN_RETENTION_DAYS).toBe('30');
+    expect(swept.stdout).toMatch(/"message":"run history pruned".*"deleted":6/);
+    const [{ runs } = { runs: -1 }] = await db.sql<{ runs: number }[]>`
+      select count(*)::int as runs from cron_job_run where job_id = ${job.id}`;
+    expect(runs).toBe(10);
 
     // A JWT caller: the tenant comes from the authorizer context's claim, never from the body.
     const jwt = (claims: Record<string, string>) => ({

@@ -120,6 +120,7 @@ describe('readConfig', () => {
     [{ profile: 'staging' }, 'profile must be one of development, production'],
     [{ profile: 'toString' }, 'profile must be one of development, production'],
     [{ runJobReservedConcurrency: '0' }, 'runJobReservedConcurrency must be an integer from 1'],
+    [{ runRetentionDays: '0' }, 'runRetentionDays must be an integer from 1'],
   ])('rejects %o', (context, message) => {
     expect(() => read(context)).toThrow(message);
   });

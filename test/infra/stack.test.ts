@@ -366,8 +366,17 @@ describe('asynchronous invocation and concurrency', () => {
     const { stack, template } = synth({
       sweepReservedConcurrency: '2',
       runJobReservedConcurrency: '25',
+      runRetentionDays: '90',
     });
     const resources = template.toJSON().Resources;
+    // And the sweep's run retention follows runRetentionDays (30 by default).
+    expect(resources[fnId(stack, 'run-due-jobs')].Properties.Environment.Variables).toMatchObject({
+      RUN_RETENTION_DAYS: '90',
+    });
+    expect(
+      fresh.template.toJSON().Resources[fnId(fresh.stack, 'run-due-jobs')].Properties.Environment
+        .Variables,
+    ).toMatchObject({ RUN_RETENTION_DAYS: '30' });
     expect(resources[fnId(stack, 'run-due-jobs')].Properties.ReservedConcurrentExecutions).toBe(2);
     expect(resources[fnId(stack, 'run-job')].Properties.ReservedConcurrentExecutions).toBe(25);
   });
