@@ -2,7 +2,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'cdk.out', '.data', 'coverage', 'reports', '.stryker-tmp'] },
+  {
+    ignores: [
+      'node_modules',
+      'cdk.out',
+      '.data',
+      'coverage',
+      'reports',
+      '.stryker-tmp',
+      'console/dist',
+      'console/.dist-*',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -9,6 +9,8 @@ const everyTest = ['test/**/*.test.ts'];
  * runs on 15 and 17, so a new database test is on both majors unless listed here.
  */
 const notDatabaseFacing = [
+  'test/browser/**',
+  'test/local-console.test.ts',
   'test/infra/**',
   'test/schedule.test.ts',
   'test/cron-fields.test.ts',

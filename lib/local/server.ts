@@ -13,6 +13,7 @@ import { routeTable, type Route } from '../http/route-table';
 import { routeHandlers } from '../http/routes';
 import type { LocalTokens } from '../identity/local-tokens';
 import type { Log } from '../logger';
+import { consoleFile } from './console-assets';
 
 export interface LocalServerOptions {
   app: AppContext;
@@ -21,6 +22,8 @@ export interface LocalServerOptions {
   port: number;
   /** The callers of CRON_API_TOKENS / CRON_API_TOKEN; none (the default): the server is open. */
   tokens?: LocalTokens | undefined;
+  /** The built console, served at / (lib/local/console-assets.ts); absent: the API only. */
+  consoleDir?: string | undefined;
 }
 
 export interface LocalServer {
@@ -78,6 +81,21 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     try {
       const url = requestUrl(request.url);
       const method = (request.method ?? 'GET').toUpperCase();
+      if (
+        options.consoleDir &&
+        (method === 'GET' || method === 'HEAD') &&
+        !url.pathname.startsWith('/api/')
+      ) {
+        const file = await consoleFile(options.consoleDir, url.pathname);
+        if (file) {
+          response.writeHead(file.status, {
+            ...file.headers,
+            'content-length': String(file.body.length),
+          });
+          response.end(method === 'HEAD' ? undefined : file.body);
+          return;
+        }
+      }
       let handler = notFound;
       let routeKey = '$default';
       let pathParameters: Record<string, string> | undefined;

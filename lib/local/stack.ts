@@ -10,6 +10,7 @@ import { sweep } from '../engine/sweep';
 import { createLocalApp, LOCAL_SWEEP_CONCURRENCY } from './app';
 import { parseLocalConfig, redactUrl } from './config';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres';
+import { consoleDist, ensureConsoleBuilt } from './console-assets';
 import { startLocalServer } from './server';
 
 /**
@@ -30,6 +31,8 @@ export async function runLocalStack(options: {
   const log = createLogger(config.logLevel);
   const { registry } = options;
 
+  // Built (when missing or stale) while the database starts.
+  const consoleBuilt = ensureConsoleBuilt(log);
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
@@ -64,9 +67,11 @@ export async function runLocalStack(options: {
     host: config.host,
     port: config.port,
     tokens: config.tokens,
+    consoleDir: (await consoleBuilt) ? consoleDist : undefined,
   });
   log.info(options.upMessage, {
     url: `${server.url}/api/cron`,
+    console: (await consoleBuilt) ? `${server.url}/` : 'not built',
     database: embedded ? `embedded PostgreSQL in ${options.dataDir}` : redactUrl(databaseUrl),
     // For psql: the password of the embedded server is in <dataDir>.password.
     database_url: redactUrl(databaseUrl),

@@ -1,0 +1,183 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../helpers/database';
+import {
+  expectAccessible,
+  launchChromium,
+  screenshot,
+  startConsoleStack,
+  type ConsoleStack,
+} from '../helpers/browser';
+
+const ADMIN_TOKEN = 'console-admin-token-0123456789';
+const { url: databaseUrl } = await createTestDatabase();
+
+let stack: ConsoleStack;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([
+    startConsoleStack({ DATABASE_URL: databaseUrl, CRON_API_TOKEN: ADMIN_TOKEN }),
+    launchChromium(),
+  ]);
+  context = await browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    timezoneId: 'America/New_York',
+  });
+  context.setDefaultTimeout(20_000);
+  page = await context.newPage();
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+/** The API as the console's admin token sees it, for setting up and checking. */
+async function apiCall(method: string, path: string, body?: unknown) {
+  const response = await fetch(`${stack.url}/api/cron${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${ADMIN_TOKEN}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+const heading = () => page.getByRole('heading', { level: 1 });
+
+describe('the console in a real browser', { timeout: 120_000 }, () => {
+  it('asks for the API token, keeps it for the tab, and lists the jobs', async () => {
+    await page.goto(`${stack.url}/`);
+    await expect.poll(() => heading().textContent()).toBe('Sign in');
+    await expectAccessible(page, 'sign-in');
+    await page.getByLabel('API token').fill('not-the-token-at-all');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('The API did not accept this token.').waitFor();
+    await page.getByLabel('API token').fill(ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Mark Users Offline' }).waitFor();
+    expect(await heading().textContent()).toBe('Jobs');
+    const rows = page.locator('tbody tr');
+    expect(await rows.count()).toBe(3);
+    await expectAccessible(page, 'jobs');
+    await screenshot(page, 'jobs');
+
+    // The name search and the executor filter.
+    await page.getByLabel('Name').fill('offline');
+    await expect.poll(() => rows.count()).toBe(1);
+    await page.getByLabel('Name').fill('');
+    await page.getByLabel('Executor').selectOption('cleanOldActivities');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toContain('Clean Old Activities');
+  });
+
+  let jobUrl = '';
+
+  it('creates a job through the form, showing the API’s refusal at the schedule field', async () => {
+    await page.getByRole('link', { name: 'New job' }).first().click();
+    await expect.poll(() => heading().textContent()).toBe('New job');
+    await page.getByLabel('Name').fill('Console demo');
+    await page.getByLabel('Executor').selectOption('slowLogger');
+    // The config inputs come from the executor's published JSON Schema, defaults filled in.
+    await expect.poll(() => page.getByLabel('every_ms').inputValue()).toBe('200');
+    await expect.poll(() => page.getByLabel('lines').inputValue()).toBe('10');
+    await page.getByLabel('Schedule').fill('every_7_minutes');
+    await page.getByLabel('lines').fill('500');
+    await page.getByRole('button', { name: 'Create job' }).click();
+
+    // The API's own messages, each next to the field it names.
+    const refused = await apiCall('POST', '/jobs', {
+      name: 'Console demo',
+      schedule: 'every_7_minutes',
+      function_name: 'slowLogger',
+      metadata: { lines: 500 },
+    });
+    expect(refused.status).toBe(400);
+    const messageFor = (path: string) =>
+      refused.body.errors.find((error: { path: string }) => error.path === path).message;
+    const scheduleError = page.locator('.field-error[data-path="schedule"]');
+    await scheduleError.waitFor();
+    expect(await scheduleError.textContent()).toBe(messageFor('schedule'));
+    expect(await page.locator('.field-error[data-path="metadata.lines"]').textContent()).toBe(
+      messageFor('metadata.lines'),
+    );
+    expect(await page.getByLabel('Schedule').getAttribute('aria-invalid')).toBe('true');
+    await expectAccessible(page, 'job form with errors');
+    await screenshot(page, 'job-form-errors');
+
+    await page.getByLabel('Schedule').fill('hourly');
+    await page.getByLabel('lines').fill('10');
+    await page.getByRole('button', { name: 'Create job' }).click();
+    await expect.poll(() => heading().textContent()).toBe('Console demo');
+    jobUrl = page.url();
+    expect(await page.getByText('slowLogger').first().isVisible()).toBe(true);
+    await expectAccessible(page, 'job');
+  });
+
+  it('runs it now and shows its log lines while it runs, then the whole log', async () => {
+    await page.getByRole('button', { name: 'Run now' }).click();
+    const lines = page.locator('ol.log li');
+    await lines.first().waitFor();
+    // The first line is on screen while the run is still going: it was tailed, not read after.
+    expect(await page.locator('.title-row .badge').textContent()).toBe('running');
+    expect(await lines.count()).toBeLessThan(10);
+    await screenshot(page, 'run-live');
+    await page.getByText('Whole log: 10 lines.').waitFor();
+    expect(await page.locator('.title-row .badge').textContent()).toBe('success');
+    expect(await lines.allTextContents()).toEqual(
+      Array.from({ length: 10 }, (_, i) => expect.stringContaining(`step ${i + 1} of 10`)),
+    );
+    await expectAccessible(page, 'run');
+  });
+
+  it('shows the failure after an executor throws', async () => {
+    const created = await apiCall('POST', '/jobs', {
+      name: 'Always fails',
+      schedule: 'daily',
+      function_name: 'alwaysThrows',
+    });
+    expect(created.status).toBe(201);
+    await page.goto(`${stack.url}/#/jobs/${created.body.id}`);
+    await page.getByRole('button', { name: 'Run now' }).click();
+    await page.getByText('Whole log: 1 line.').waitFor();
+    expect(await page.locator('.title-row .badge').textContent()).toBe('error');
+    expect(await page.locator('.run-error').textContent()).toBe('exploded on purpose');
+    expect(await page.locator('ol.log li').textContent()).toContain('about to fail');
+    await screenshot(page, 'run-failed');
+
+    await page.getByRole('link', { name: 'Always fails' }).click();
+    await page.getByText('Last error: exploded on purpose').waitFor();
+    expect(await page.locator('.title-row .badge').textContent()).toBe('failing');
+
+    await page.getByRole('link', { name: 'Runs & system' }).click();
+    await expect.poll(() => heading().textContent()).toBe('Runs & system');
+    await page.getByRole('cell', { name: 'exploded on purpose' }).waitFor();
+    await page.getByRole('heading', { name: 'Lost runs (24 h)' }).waitFor();
+    await expectAccessible(page, 'runs and system');
+    await screenshot(page, 'runs-system');
+  });
+
+  it('deletes a job after confirmation', async () => {
+    await page.goto(jobUrl);
+    await expect.poll(() => heading().textContent()).toBe('Console demo');
+    await screenshot(page, 'job');
+    const id = jobUrl.split('/').at(-1)!;
+    await page.getByRole('button', { name: 'Delete…' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Delete this job?' });
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    expect((await apiCall('GET', `/jobs/${id}`)).status).toBe(200);
+    await page.getByRole('button', { name: 'Delete…' }).click();
+    await confirm.getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => heading().textContent()).toBe('Jobs');
+    await page.getByRole('link', { name: 'Mark Users Offline' }).waitFor();
+    expect(await page.getByRole('link', { name: 'Console demo' }).count()).toBe(0);
+    expect((await apiCall('GET', `/jobs/${id}`)).status).toBe(404);
+  });
+});
