@@ -47,8 +47,9 @@ export function RunPage({ jobId, runId }: { jobId: string; runId: string }) {
           if (page.lines.length > 0) setLines((previous) => [...previous, ...page.lines]);
           setStatus(page.status);
           if (page.complete) {
-            setComplete(true);
+            // The run's outcome first, then "whole log": the page never shows a stale status.
             setRun(await loadRun());
+            setComplete(true);
             return;
           }
           if (page.lines.length < LOG_PAGE_LINES) break;
@@ -73,7 +74,7 @@ export function RunPage({ jobId, runId }: { jobId: string; runId: string }) {
     if (follow && logRef.current) logRef.current.scrollTop = logRef.current.scrollHeight;
   }, [lines.length, follow]);
 
-  const shownStatus = run?.status && complete ? run.status : status || run?.status || '';
+  const shownStatus = status || run?.status || '';
   return (
     <>
       <p class="crumbs">
