@@ -13,6 +13,7 @@ import {
 import { routeTable, type Access, type RouteName } from './route-table';
 import { runLogPageSchema, runLogQuery } from './run-log-route';
 import { systemStatusSchema } from './system-route';
+import { listAllRunsQuery, runPageSchema } from './runs-route';
 
 const schema = (type: z.ZodType, io: 'input' | 'output' = 'output') =>
   z.toJSONSchema(type, { io, unrepresentable: 'any' });
@@ -169,6 +170,12 @@ function operations(): Record<RouteName, object> {
         '404': problem('No such job, or no such run of it'),
       },
     },
+    'list-all-runs': {
+      summary:
+        'Runs across jobs, newest first: filter by status, time range (from, to), tenant and executor; page with cursor',
+      parameters: queryParameters(listAllRunsQuery),
+      responses: { '200': ok('Runs and the next page’s cursor', 'RunPage'), ...errors },
+    },
     'get-system': {
       summary:
         'System panel: the last sweep, how far due jobs lag, failed and lost runs of the last 24 h',
@@ -275,6 +282,7 @@ export function openApiDocument(registry: ExecutorRegistry): object {
         JobPage: schema(z.object({ jobs: z.array(jobSchema), next_cursor: z.string().nullable() })),
         Run: schema(runSchema),
         RunList: schema(z.object({ runs: z.array(runSchema) })),
+        RunPage: schema(runPageSchema),
         SweepSummary: schema(sweepSummarySchema),
         RunLog: schema(runLogPageSchema),
         SystemStatus: schema(systemStatusSchema),

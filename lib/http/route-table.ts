@@ -71,6 +71,8 @@ export const routeTable = [
     access: 'tenant',
     rights: [],
   },
+  // Runs across jobs (the console's run list), scoped like jobs.
+  { name: 'list-all-runs', method: 'GET', path: '/api/cron/runs', access: 'tenant', rights: [] },
   {
     name: 'get-run-log',
     method: 'GET',

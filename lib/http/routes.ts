@@ -3,6 +3,7 @@ import * as handlers from './handlers';
 import type { RouteName } from './route-table';
 import { getRunLogRoute } from './run-log-route';
 import { getSystemRoute } from './system-route';
+import { listAllRunsRoute } from './runs-route';
 
 /**
  * The handler of each route-table entry, by name; `functions/<name>.ts` exports the same one.
@@ -22,4 +23,5 @@ export const routeHandlers: Record<RouteName, RouteHandler> = {
   'list-executors': handlers.listExecutorsRoute,
   'get-run-log': getRunLogRoute,
   'get-system': getSystemRoute,
+  'list-all-runs': listAllRunsRoute,
 };

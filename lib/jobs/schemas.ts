@@ -10,7 +10,7 @@ import { SIGNING_SECRET_PATTERN } from '../egress/signing';
 const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const UNSTORABLE_TEXT = 'must not contain NUL characters or unpaired UTF-16 surrogates';
 const storable = (value: string) => !value.includes('\0') && !UNPAIRED_SURROGATE.test(value);
-const text = () => z.string().refine(storable, UNSTORABLE_TEXT);
+export const text = () => z.string().refine(storable, UNSTORABLE_TEXT);
 
 // Deeper values cannot be serialized back (JSON.stringify recurses) and no config needs them.
 const MAX_METADATA_DEPTH = 32;
@@ -119,12 +119,12 @@ export const updateJobBody = z
   });
 export type UpdateJobBody = z.infer<typeof updateJobBody>;
 
-const booleanText = z.enum(['true', 'false']).transform((value) => value === 'true');
+export const booleanText = z.enum(['true', 'false']).transform((value) => value === 'true');
 const MAX_LIMIT = 200;
 // Decimal digits only: Number() would also read 0x10, 1e1, " 16" or 16.0.
 const isLimit = (value: string) =>
   /^[0-9]{1,9}$/.test(value) && Number(value) >= 1 && Number(value) <= MAX_LIMIT;
-const limit = (fallback: number) =>
+export const limit = (fallback: number) =>
   z
     .string()
     .refine(isLimit, `must be a whole number from 1 to ${MAX_LIMIT}, in decimal digits`)

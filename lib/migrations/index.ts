@@ -5,6 +5,7 @@ import runRetention from './0004-run-retention';
 import inactiveReason from './0020-inactive-reason';
 import jobSecrets from './0021-job-secrets';
 import legacyId from './0022-legacy-id';
+import recentRuns from './0023-recent-runs';
 import runLog from './0040-run-log';
 import systemStatus from './0041-system-status';
 
@@ -17,6 +18,7 @@ export const migrations: ReadonlyArray<{ id: number; name: string; sql: string }
   { id: 20, name: 'inactive-reason', sql: inactiveReason },
   { id: 21, name: 'job-secrets', sql: jobSecrets },
   { id: 22, name: 'legacy-id', sql: legacyId },
+  { id: 23, name: 'recent-runs', sql: recentRuns },
   { id: 40, name: 'run-log', sql: runLog },
   { id: 41, name: 'system-status', sql: systemStatus },
 ];

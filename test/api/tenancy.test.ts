@@ -80,6 +80,9 @@ const samples: Record<RouteName, (target: Target) => { path: string; body?: unkn
   'delete-job': (target) => ({ path: `/api/cron/jobs/${jobs[target]}` }),
   'run-job-now': (target) => ({ path: `/api/cron/jobs/${jobs[target]}/run` }),
   'list-runs': (target) => ({ path: `/api/cron/jobs/${jobs[target]}/runs` }),
+  'list-all-runs': (target) => ({
+    path: `/api/cron/runs${target === 'global' ? '' : `?tenant_id=${tenantOf[target]}`}`,
+  }),
   'get-run-log': (target) => ({ path: `/api/cron/jobs/${jobs[target]}/runs/${runs[target]}/log` }),
   'run-sweep': () => ({ path: '/api/cron/run' }),
   'get-system': () => ({ path: '/api/cron/system' }),
