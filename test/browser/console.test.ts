@@ -10,6 +10,7 @@ import {
 } from '../helpers/browser';
 
 const ADMIN_TOKEN = 'console-admin-token-0123456789';
+const ACME_TOKEN = 'console-acme-token-0123456789';
 const { url: databaseUrl } = await createTestDatabase();
 
 let stack: ConsoleStack;
@@ -19,7 +20,11 @@ let page: Page;
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([
-    startConsoleStack({ DATABASE_URL: databaseUrl, CRON_API_TOKEN: ADMIN_TOKEN }),
+    startConsoleStack({
+      DATABASE_URL: databaseUrl,
+      CRON_API_TOKEN: ADMIN_TOKEN,
+      CRON_API_TOKENS: `${ACME_TOKEN}:alice:acme`,
+    }),
     launchChromium(),
   ]);
   context = await browser.newContext({
@@ -179,5 +184,37 @@ describe('the console in a real browser', { timeout: 120_000 }, () => {
     await page.getByRole('link', { name: 'Mark Users Offline' }).waitFor();
     expect(await page.getByRole('link', { name: 'Console demo' }).count()).toBe(0);
     expect((await apiCall('GET', `/jobs/${id}`)).status).toBe(404);
+  });
+
+  it('shows a tenant token only its tenant’s jobs', async () => {
+    const ids: Record<string, string> = {};
+    for (const [name, tenant] of [
+      ['Acme nightly export', 'acme'],
+      ['Globex nightly export', 'globex'],
+    ] as const) {
+      const created = await apiCall('POST', '/jobs', {
+        name,
+        schedule: 'daily',
+        function_name: 'slowLogger',
+        tenant_id: tenant,
+      });
+      expect(created.status).toBe(201);
+      ids[tenant] = created.body.id;
+    }
+    // A fresh context: its own sessionStorage, so no token yet.
+    const tenantContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const tenantPage = await tenantContext.newPage();
+    await tenantPage.goto(`${stack.url}/`);
+    await tenantPage.getByLabel('API token').fill(ACME_TOKEN);
+    await tenantPage.getByRole('button', { name: 'Sign in' }).click();
+    await tenantPage.getByRole('link', { name: 'Acme nightly export' }).waitFor();
+    expect(await tenantPage.locator('tbody tr a').allTextContents()).toEqual([
+      'Acme nightly export',
+    ]);
+    // Another tenant's job, even by its address, is not there.
+    await tenantPage.goto(`${stack.url}/#/jobs/${ids.globex}`);
+    await tenantPage.getByText('404 Not Found').waitFor();
+    expect(await tenantPage.getByText('Globex nightly export').count()).toBe(0);
+    await tenantContext.close();
   });
 });
