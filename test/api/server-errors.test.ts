@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Log } from '../../lib/logger';
-import { expectProblem, startTestServer, type TestResponse } from '../helpers/server';
+import { expectProblem, startTestServer } from '../helpers/server';
 
 // The README: an unexpected failure answers 500 with a detail that says nothing about the cause
 // (no SQL, no driver text), and the cause is logged with the request id. Forced here through the
@@ -27,24 +27,11 @@ const log: Log = {
 const server = await startTestServer({ log });
 const { request, sql } = server;
 
-/**
- * POST /api/cron/jobs over real HTTP, without the helper's OpenAPI check: the document does not
- * declare a 500 for every operation, and this test is about the 500's body and log line.
- */
-async function createJob(name: string): Promise<TestResponse> {
-  const response = await fetch(`${server.url}/api/cron/jobs`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name, schedule: 'daily', function_name: 'cleanOldActivities' }),
+/** POST /api/cron/jobs over real HTTP; the helper checks the 500 against the OpenAPI document. */
+const createJob = (name: string) =>
+  request('POST', '/api/cron/jobs', {
+    body: { name, schedule: 'daily', function_name: 'cleanOldActivities' },
   });
-  const text = await response.text();
-  return {
-    status: response.status,
-    headers: Object.fromEntries(response.headers),
-    body: text === '' ? text : JSON.parse(text),
-    text,
-  };
-}
 
 const GENERIC_DETAIL = 'the request could not be completed; it has been logged';
 
