@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { LOST_RUN_ERROR } from '../../lib/engine/run-state';
 import { sweep } from '../../lib/engine/sweep';
 import { createRegistry } from '../../lib/executors/registry';
 import { silentLog, type Log } from '../../lib/logger';
@@ -143,5 +144,50 @@ describe('recording outcomes', () => {
     const { log, lines } = capturingLog();
     expect(await sweep({ ...deps, log })).toMatchObject({ succeeded: 1 });
     expect(lines.filter((line) => line.level === 'warn' || line.level === 'error')).toEqual([]);
+  });
+});
+
+describe('what a sweep reports', () => {
+  it('logs each lost run as a failed run, and one summary line with the counts', async () => {
+    const lostJob = await insertJob(sql, {
+      name: 'lost',
+      next_run: new Date(Date.now() + 3_600_000),
+    });
+    const [run] = await sql<{ id: string }[]>`
+      insert into cron_job_run (job_id, scheduled_for, trigger, status, started_at, deadline)
+      values (${lostJob}, now() - interval '10 minutes', 'schedule', 'running',
+        now() - interval '9 minutes', now() - interval '1 second')
+      returning id`;
+    await insertJob(sql, { name: 'fine' });
+    const { log, lines } = capturingLog();
+    const summary = await sweep({ ...deps, log });
+    expect(lines).toContainEqual({
+      level: 'error',
+      message: 'run failed',
+      extra: expect.objectContaining({
+        job_id: lostJob,
+        run_id: run!.id,
+        status: 'lost',
+        error: LOST_RUN_ERROR,
+      }),
+    });
+    expect(lines).toContainEqual({
+      level: 'info',
+      message: 'sweep finished',
+      extra: expect.objectContaining({ executed: 1, succeeded: 1, lost: 1, results: undefined }),
+    });
+    expect(summary).toMatchObject({ executed: 1, lost: 1 });
+  });
+
+  it('reports the largest delay from a slot to its start, and a duration within the call', async () => {
+    const now = new Date('2026-11-28T10:07:30Z');
+    await insertJob(sql, { next_run: new Date('2026-11-28T10:05:00Z') });
+    await insertJob(sql, { next_run: new Date('2026-11-28T10:07:00Z') });
+    const before = performance.now();
+    const summary = await sweep(deps, { now: () => now });
+    const elapsed = performance.now() - before;
+    expect(summary.max_lag_ms).toBe(150_000);
+    expect(summary.duration_ms).toBeGreaterThanOrEqual(0);
+    expect(summary.duration_ms).toBeLessThanOrEqual(Math.ceil(elapsed));
   });
 });
