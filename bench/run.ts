@@ -8,6 +8,7 @@ import os from 'node:os';
 import { format } from 'prettier';
 import { connect } from '../lib/db';
 import { benchApi, type LoadResult } from './api';
+import { benchConsole, type ConsoleResult } from './console';
 import { benchBundles, biggestInputs, cdkBundleOptions, type BundleResult } from './bundles';
 import { insertIdleJobs, startBenchDatabase } from './database';
 import { backgroundCpuPercent, waitForQuiet } from './machine';
@@ -22,6 +23,8 @@ const API_P99_TARGET_MS = 15;
 const BUNDLE_KB_TARGET = 300;
 const INIT_TARGET_MS = 150;
 const CONNECTIONS = 50;
+const CONSOLE_JOBS = 10_000;
+const CONSOLE_TARGET_MS = 1_000;
 const API_SECONDS = 10;
 const REPETITIONS = 3;
 const REPETITIONS_1M = 2;
@@ -58,6 +61,11 @@ async function main() {
     progress('bundling functions/*.ts and timing module init');
     const bundling = await cdkBundleOptions();
     const bundles = await benchBundles(db.url, { coldStarts: 5, bundling });
+
+    // The console next, on 10,000 jobs (removed afterwards, so the sweeps start from empty).
+    await sample('console');
+    progress(`console: first page with ${fmt.int(CONSOLE_JOBS)} jobs, 5 cold loads`);
+    const consoleResult = await benchConsole(db.url, admin, { jobs: CONSOLE_JOBS, loads: 5 });
     machine['Bundling'] =
       `as ${bundling.source}: esm, minified, source maps, target ${bundling.target}, ` +
       `external ${bundling.external.length > 0 ? bundling.external.join(', ') : 'none'}`;
@@ -151,6 +159,7 @@ async function main() {
     idleFigures(figures, idle, explained, afterDrain, db.statStatements);
     apiFigures(figures, api);
     bundleFigures(figures, bundles);
+    consoleFigures(figures, consoleResult);
     notes.push(
       ...sweepNotes(drains),
       ...idleNotes(idle, explained),
@@ -320,6 +329,16 @@ function bundleFigures(figures: Figure[], bundles: BundleResult[]) {
       value: `${fmt.ms(largest.initNoMapsMs, 0)} (${fmt.ms(largest.initNoMapsCpuMs ?? 0, 0)})`,
     });
   }
+}
+
+function consoleFigures(figures: Figure[], result: ConsoleResult) {
+  figures.push({
+    section: 'console',
+    name: `console first page interactive, ${fmt.int(result.jobs)} jobs (median of ${result.interactiveMs.length} cold loads)`,
+    value: `${fmt.ms(result.medianMs, 0)} (${result.interactiveMs.map((ms) => ms.toFixed(0)).join(', ')})`,
+    target: `< ${fmt.int(CONSOLE_TARGET_MS)} ms`,
+    pass: result.medianMs < CONSOLE_TARGET_MS,
+  });
 }
 
 function largestBundle(bundles: BundleResult[]): BundleResult | undefined {
