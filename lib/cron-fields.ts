@@ -72,6 +72,8 @@ function fieldSet(field: string, min: number, max: number): Uint8Array | null {
     }
     const by = step === undefined ? 1 : Number(step);
     if (from < min || to > max || from > to || by < 1) return null;
+    // A step that leaves only the first value of a range (*/90 in minutes) is refused upstream.
+    if (step !== undefined && to > from && by > to - from) return null;
     for (let value = from; value <= to; value += by) {
       // cron-parser's strict mode refuses a list that names a value twice.
       if (set[value]) return null;

@@ -22,6 +22,13 @@ import {
   nextSimpleCronTime,
   type SimpleCron,
 } from './cron-fields';
+import {
+  canEverFire,
+  CronSyntaxError,
+  normalizedCron,
+  readCronFields,
+  type CronField,
+} from './cron-syntax';
 
 export class ScheduleError extends Error {
   override name = 'ScheduleError';
@@ -43,12 +50,19 @@ const ALIASES: Record<string, string> = {
   daily: '0 0 * * *',
   weekly: '0 0 * * 0',
   monthly: '0 0 1 * *',
+  // crontab's macros, each exactly what crontab(5) says it stands for.
+  '@hourly': '0 * * * *',
+  '@daily': '0 0 * * *',
+  '@weekly': '0 0 * * 0',
+  '@monthly': '0 0 1 * *',
+  '@yearly': '0 0 1 1 *',
+  '@annually': '0 0 1 1 *',
 };
+const MACROS = Object.keys(ALIASES).filter((name) => name.startsWith('@'));
 const FORMS =
   `every_minute, every_N_minutes (N: ${MINUTE_STEPS.join(', ')}), hourly, ` +
-  `every_N_hours (N: ${HOUR_STEPS.join(', ')}), daily, weekly, monthly, ` +
+  `every_N_hours (N: ${HOUR_STEPS.join(', ')}), daily, weekly, monthly, ${MACROS.join(', ')}, ` +
   'cron:<5 or 6 field expression> or at:<YYYY-MM-DDTHH:mm[:ss]>';
-const FIELD_NAMES = ['second', 'minute', 'hour', 'day-of-month', 'month', 'day-of-week'];
 
 export function parseSchedule(text: string): Schedule {
   if (typeof text !== 'string' || text === '') {
@@ -79,6 +93,11 @@ export function parseSchedule(text: string): Schedule {
     }
     const cron = unit === 'minutes' ? `*/${n} * * * *` : `0 */${n} * * *`;
     return { kind: 'recurring', text, cron };
+  }
+  if (text.startsWith('@')) {
+    throw new ScheduleError(
+      `unknown macro ${JSON.stringify(text)}: crontab's macros accepted are ${MACROS.join(', ')}`,
+    );
   }
   if (text.startsWith('cron:')) {
     return { kind: 'recurring', text, cron: cronFor(text.slice('cron:'.length)).cron };
@@ -118,15 +137,26 @@ export function shortestIntervalSeconds(
 function measureShortestInterval(schedule: string, timeZone: string, from: Date): number | null {
   const plan = compiled(schedule, timeZone);
   if (plan.kind === 'once') return null;
-  let previous = slotAfter(plan, instantOf(from));
+  const first = slotAfter(plan, instantOf(from));
+  let previous = first;
   let shortest = Infinity;
-  for (let i = 0; i < 50 && previous !== null; i++) {
+  // Bounded in slots and in time: every matching day has the same times of day, so the gaps of a
+  // month from the first slot show how often it fires, and a rare schedule (29 February) costs two
+  // slot searches instead of fifty, each years apart.
+  for (
+    let i = 0;
+    i < MEASURED_SLOTS && previous !== null && previous - first! <= MEASURED_SPAN_MS;
+    i++
+  ) {
     const next = slotAfter(plan, previous);
     if (next !== null) shortest = Math.min(shortest, next - previous);
     previous = next;
   }
   return shortest === Infinity ? null : shortest / 1000;
 }
+
+const MEASURED_SLOTS = 50;
+const MEASURED_SPAN_MS = 32 * 86_400_000;
 
 // Wall-clock times are handled as "naive" epoch milliseconds: the wall reading encoded as if UTC.
 type Plan =
@@ -214,17 +244,27 @@ function slotAfter(plan: Plan, after: number): number | null {
 }
 
 /** A parsed cron expression; its iterator runs in UTC (no DST), so it yields wall times. */
-function cronFor(expression: string): { cron: string; walls: CronExpression } {
+function cronFor(expression: string): { cron: string; walls: CronExpression | SimpleCron } {
   return remember(crons, expression, () => parseCron(expression));
 }
 
-function parseCron(expression: string): { cron: string; walls: CronExpression } {
+function parseCron(expression: string): { cron: string; walls: CronExpression | SimpleCron } {
   const example = 'e.g. cron:0 2 * * *';
   if (expression === '') throw new ScheduleError(`cron: needs an expression, ${example}`);
   if (expression.trim() !== expression) {
     throw new ScheduleError(
       `cron expression ${JSON.stringify(expression)} has surrounding whitespace`,
     );
+  }
+  // cron:@daily is @daily.
+  if (expression.startsWith('@')) {
+    const macro = Object.hasOwn(ALIASES, expression) ? ALIASES[expression] : undefined;
+    if (!macro || !MACROS.includes(expression)) {
+      throw new ScheduleError(
+        `unknown macro ${JSON.stringify(expression)}: crontab's macros accepted are ${MACROS.join(', ')}`,
+      );
+    }
+    return parseCron(macro);
   }
   const fields = expression.split(/\s+/);
   if (fields.length !== 5 && fields.length !== 6) {
@@ -238,49 +278,31 @@ function parseCron(expression: string): { cron: string; walls: CronExpression } 
   const six = fields.length === 6 ? [...fields] : ['0', ...fields];
   const problem = (message: string) =>
     new ScheduleError(`cron expression "${expression}": ${message}`);
-  six.forEach((field, i) => {
-    const names = i >= 4 ? field.replace(/[a-z]{3}/gi, '') : field;
-    const error = names.includes('H')
-      ? 'it uses H (hashed values), which picks a random time; write the value explicitly'
-      : fieldError(i, field);
-    if (error) throw problem(`the ${FIELD_NAMES[i]} field "${field}" is invalid: ${error}`);
-  });
-  // Quartz writes "?" for "no specific value"; it means "*" here, and strict mode needs "*".
-  const [second, minute, hour, dayOfMonth = '', month, dayOfWeek = ''] = six.map((field, i) =>
-    (i === 3 || i === 5) && field === '?' ? '*' : field,
-  );
-  if (dayOfMonth !== '*' && dayOfWeek !== '*') {
+  let read: CronField[];
+  try {
+    read = readCronFields(six);
+  } catch (error) {
+    if (error instanceof CronSyntaxError) throw problem(error.message);
+    throw error;
+  }
+  if (!read[3]!.any && !read[5]!.any) {
     // Classic cron fires when EITHER matches, which is rarely what the writer meant.
     throw problem('restrict day-of-month or day-of-week, not both; put * in one of them');
   }
-  const normalized = [second, minute, hour, dayOfMonth, month, dayOfWeek].join(' ');
+  // Decided from the fields, not by searching for a slot, so refusing costs no more than parsing.
+  if (!canEverFire(read)) {
+    throw problem('it can never fire: none of its months has the day of month it asks for');
+  }
+  const normalized = normalizedCron(read);
+  const simple = compileSimpleCron(normalized.split(' '));
+  if (simple && canEverMatch(simple)) return { cron: fields.join(' '), walls: simple };
   let walls: CronExpression;
   try {
     walls = CronExpressionParser.parse(normalized, { tz: 'UTC', strict: true });
-    // Parsing rejects day-of-month/month combinations that never occur; this catches the rest.
-    walls.reset(new Date(Date.UTC(2000, 0, 1)));
-    walls.next();
   } catch (error) {
-    const message = (error as Error).message;
-    if (/day of month/i.test(message)) {
-      throw problem('it can never fire: none of its months has the day of month it asks for');
-    }
-    if (/loop limit/i.test(message)) throw problem('it never fires: no matching date was found');
-    throw problem(message);
+    throw problem((error as Error).message);
   }
   return { cron: fields.join(' '), walls };
-}
-
-/** cron-parser's complaint about one field, found by parsing it among wildcards. */
-function fieldError(index: number, field: string): string | undefined {
-  const probe = ['0', '0', '0', '*', '*', '*'];
-  probe[index] = field;
-  try {
-    CronExpressionParser.parse(probe.join(' '), { tz: 'UTC', strict: true });
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  }
 }
 
 function parseLocalDateTime(value: string): string {
@@ -415,7 +437,7 @@ function instantOf(date: Date): number {
 // Bounded because schedule and zone text come from API requests.
 const CACHE_LIMIT = 1000;
 const plans = new Map<string, Plan>();
-const crons = new Map<string, { cron: string; walls: CronExpression }>();
+const crons = new Map<string, { cron: string; walls: CronExpression | SimpleCron }>();
 const zones = new Map<string, Intl.DateTimeFormat>();
 const zoneStates = new Map<string, Zone>();
 const intervals = new Map<string, number | null>();

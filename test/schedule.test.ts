@@ -66,6 +66,58 @@ describe('parseSchedule', () => {
     }
   });
 
+  const macros: [string, string][] = [
+    ['@hourly', '0 * * * *'],
+    ['@daily', '0 0 * * *'],
+    ['@weekly', '0 0 * * 0'],
+    ['@monthly', '0 0 1 * *'],
+    ['@yearly', '0 0 1 1 *'],
+    ['@annually', '0 0 1 1 *'],
+  ];
+
+  it.each(macros)("crontab's %s is exactly cron %s, also written cron:%s", (macro, cron) => {
+    expect(parseSchedule(macro)).toEqual({ kind: 'recurring', text: macro, cron });
+    expect(parseSchedule(`cron:${macro}`)).toMatchObject({ cron });
+    let a: Date | null = new Date('2026-03-07T00:00:00Z');
+    let b: Date | null = a;
+    for (let i = 0; i < 30; i++) {
+      a = nextSlot(macro, 'America/New_York', a!);
+      b = nextSlot(`cron:${cron}`, 'America/New_York', b!);
+      expect(a).toEqual(b);
+    }
+  });
+
+  it.each([
+    ['0 0 * * 0,7', '0 0 * * 0'],
+    ['0 0 * * SAT-SUN', '0 0 * * 6,0'],
+    ['0 0 * * sat,sun', '0 0 * * 6,0'],
+    ['0 0 * * 6-7', '0 0 * * 6,0'],
+    ['0 0 * * MON-FRI', '0 0 * * 1-5'],
+    ['0 0 * * 1,1,2', '0 0 * * 1,2'],
+    ['0 0 1 jan,Jul *', '0 0 1 1,7 *'],
+    ['0 0 * * 5L', '0 0 * * 5L'],
+    ['0 0 * * FRI#2', '0 0 * * 5#2'],
+    ['*/7 * * * *', '*/7 * * * *'],
+  ])('accepts %s as crontab means it (same slots as %s)', (text, same) => {
+    let a: Date | null = new Date('2026-01-01T00:00:00Z');
+    let b: Date | null = a;
+    for (let i = 0; i < 20; i++) {
+      a = nextSlot(`cron:${text}`, 'Europe/Berlin', a!);
+      b = nextSlot(`cron:${same}`, 'Europe/Berlin', b!);
+      expect(a, text).toEqual(b);
+    }
+  });
+
+  it('accepts a rare expression that can fire and refuses one that cannot, without searching', () => {
+    expect(parseSchedule('cron:0 0 0 29 2 *')).toMatchObject({ kind: 'recurring' });
+    expect(parseSchedule('cron:0 0 0 * 2 MON#5')).toMatchObject({ kind: 'recurring' });
+    expect(nextSlot('cron:0 0 0 * 2 MON#5', 'UTC', new Date('2026-01-01T00:00:00Z'))).toEqual(
+      new Date('2044-02-29T00:00:00Z'), // the next February with five Mondays
+    );
+    expect(rejection('cron:0 0 30 2 *')).toContain('it can never fire');
+    expect(rejection('cron:0 0 31 2,4,6,9,11 *')).toContain('it can never fire');
+  });
+
   it('accepts cron expressions with 5 or 6 fields', () => {
     expect(parseSchedule('cron:0 2 * * *')).toEqual({
       kind: 'recurring',
@@ -101,6 +153,7 @@ describe('parseSchedule', () => {
         'unknown schedule "Daily": use every_minute, ' +
           'every_N_minutes (N: 2, 3, 4, 5, 6, 10, 12, 15, 20, 30), ' +
           'hourly, every_N_hours (N: 2, 3, 4, 6, 8, 12), daily, weekly, monthly, ' +
+          '@hourly, @daily, @weekly, @monthly, @yearly, @annually, ' +
           'cron:<5 or 6 field expression> or at:<YYYY-MM-DDTHH:mm[:ss]>',
       ],
     ],
@@ -125,7 +178,21 @@ describe('parseSchedule', () => {
     ['cron:* * * *', ['has 4 fields', 'expected 5', 'or 6']],
     ['cron:* * * * * * *', ['has 7 fields']],
     ['cron:garbage', ['has 1 field;']],
-    ['cron:@daily', ['has 1 field;']],
+    ['cron:@reboot', ['unknown macro "@reboot"', '@hourly, @daily, @weekly']],
+    ['@reboot', ['unknown macro "@reboot"']],
+    ['@DAILY', ['unknown macro "@DAILY"']],
+    [
+      'cron:0 0 * * MONDAY',
+      ['day-of-week field "MONDAY"', '"MONDAY" is not a day name', 'SUN MON TUE'],
+    ],
+    ['cron:0 0 1 JANUARY *', ['month field "JANUARY"', '"JANUARY" is not a month name', 'JAN FEB']],
+    ['cron:0 0 L-2 * *', ['day-of-month field "L-2"', 'L alone means the last day']],
+    ['cron:0 0 15W * *', ['day-of-month field "15W"', 'W (nearest weekday)']],
+    ['cron:*/90 * * * *', ['minute field "*/90"', 'steps by 90 through 60 values', 'only at 0']],
+    ['cron:0 */24 * * *', ['hour field "*/24"', 'only at 0']],
+    ['cron:0 0 * * FRI-MON', ['day-of-week field "FRI-MON"', 'runs backwards']],
+    ['cron:0 0 * * 1#6', ['day-of-week field "1#6"', '#1 to #5']],
+    ['cron:0 0 * * MON,', ['day-of-week field "MON,"', 'empty list item']],
     ['cron:0 0 30 2 *', ['never fire']],
     ['cron:0 0 31 4,6 *', ['never fire']],
     ['cron:0 0 1 * 1', ['day-of-month or day-of-week, not both']],
