@@ -46,6 +46,7 @@ describe('migrations', () => {
       where table_schema = 'public' and table_name like 'cron_%' order by table_name`;
     expect(tables.map((row) => row.table_name)).toEqual([
       'cron_job',
+      'cron_job_audit',
       'cron_job_run',
       'cron_job_run_log',
       'cron_job_secret',

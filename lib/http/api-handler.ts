@@ -100,7 +100,7 @@ export function createApiHandler(
           query,
           body: event.parsedBody,
           requestId: event.requestContext.requestId,
-          caller: event.caller ?? NOBODY,
+          caller: { ...(event.caller ?? NOBODY), request_id: event.requestContext.requestId },
           remainingMs: () => context.getRemainingTimeInMillis(),
         },
         withRequestLog(await options.app(), event.requestContext.requestId),

@@ -10,6 +10,7 @@ import {
   sweepSummarySchema,
   updateJobBody,
 } from '../jobs/schemas';
+import { auditEntrySchema, auditQuery, jobAuditQuery } from './audit-routes';
 import { routeTable, type Access, type RouteName } from './route-table';
 import { runLogPageSchema, runLogQuery } from './run-log-route';
 import { systemStatusSchema } from './system-route';
@@ -130,7 +131,7 @@ function operations(): Record<RouteName, object> {
       },
     },
     'delete-job': {
-      summary: 'Delete a job and its run history',
+      summary: 'Delete a job; its runs and audit entries stay readable by admins until retention',
       parameters: [idParameter],
       responses: { '204': { description: 'Deleted' }, ...errors, '404': problem('No such job') },
     },
@@ -180,6 +181,21 @@ function operations(): Record<RouteName, object> {
       summary:
         'System panel: the last sweep, how far due jobs lag, failed and lost runs of the last 24 h',
       responses: { '200': ok('System status', 'SystemStatus'), ...errors },
+    },
+    'get-job-audit': {
+      summary:
+        'Who created, changed, ran, paused, resumed or deleted the job, newest first, with field-level before/after',
+      parameters: [idParameter, ...queryParameters(jobAuditQuery)],
+      responses: {
+        '200': ok('Audit entries', 'AuditList'),
+        ...errors,
+        '404': problem('No such job (admins: nor audit entries of a deleted one)'),
+      },
+    },
+    'list-audit': {
+      summary: 'Every tenant’s audit entries, newest first (admins)',
+      parameters: queryParameters(auditQuery),
+      responses: { '200': ok('A page of audit entries', 'AuditPage'), ...errors },
     },
     'list-executors': {
       summary: 'Registered executors and the JSON Schema of their config',
@@ -286,6 +302,10 @@ export function openApiDocument(registry: ExecutorRegistry): object {
         SweepSummary: schema(sweepSummarySchema),
         RunLog: schema(runLogPageSchema),
         SystemStatus: schema(systemStatusSchema),
+        AuditList: schema(z.object({ entries: z.array(auditEntrySchema) })),
+        AuditPage: schema(
+          z.object({ entries: z.array(auditEntrySchema), next_before: z.string().nullable() }),
+        ),
         ExecutorList: schema(
           z.object({
             executors: z.array(

@@ -81,6 +81,14 @@ export const routeTable = [
     rights: [],
   },
   {
+    name: 'get-job-audit',
+    method: 'GET',
+    path: '/api/cron/jobs/{id}/audit',
+    access: 'tenant',
+    rights: [],
+  },
+  { name: 'list-audit', method: 'GET', path: '/api/cron/audit', access: 'admin', rights: [] },
+  {
     name: 'run-sweep',
     method: 'POST',
     path: '/api/cron/run',

@@ -1,4 +1,5 @@
 import type { RouteHandler } from './api-handler';
+import { getJobAuditRoute, listAuditRoute } from './audit-routes';
 import * as handlers from './handlers';
 import type { RouteName } from './route-table';
 import { getRunLogRoute } from './run-log-route';
@@ -24,4 +25,6 @@ export const routeHandlers: Record<RouteName, RouteHandler> = {
   'get-run-log': getRunLogRoute,
   'get-system': getSystemRoute,
   'list-all-runs': listAllRunsRoute,
+  'get-job-audit': getJobAuditRoute,
+  'list-audit': listAuditRoute,
 };

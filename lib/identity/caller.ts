@@ -10,6 +10,8 @@ export interface Caller {
   tenant_id: string | null;
   /** Admins see and change every tenant's jobs and global jobs, and may run the sweep. */
   admin: boolean;
+  /** The request the caller is making, when there is one: recorded with its audit entries. */
+  request_id?: string | undefined;
 }
 
 /** The caller of an open local server (no token configured): everything is allowed. */

@@ -1,11 +1,17 @@
 import type { AppContext } from '../app-context';
 import { isUniqueViolation, jsonb, type TransactionSql } from '../db';
-import { engineMetadata, executorConfig, initialEngineMetadata } from '../engine/metadata';
+import {
+  engineMetadata,
+  executorConfig,
+  initialEngineMetadata,
+  ENGINE_METADATA_KEYS,
+} from '../engine/metadata';
 import { ConflictError, ForbiddenError, ValidationError, type FieldError } from '../errors';
 import type { Caller } from '../identity/caller';
 import { errorMessage, executeJob } from '../engine/execute';
 import { logFailedRun } from '../engine/failure-log';
 import type { CreateJobBody, ListJobsQuery, UpdateJobBody } from './schemas';
+import { diffJob, recordAudit, type FieldChange } from './audit';
 import { findScopedJob, isUuid, jobNotFound, tenantScope } from './scope';
 import { RunRecorder, defaultRecorderOptions } from '../engine/run-recorder';
 import { insertManualRun } from '../engine/run-state';
@@ -159,7 +165,15 @@ export async function createJob(
       fields,
       () => tx<JobRow[]>`insert into cron_job ${tx(row)} returning ${tx(JOB_COLUMNS)}`,
     );
-    return { job: inserted!, secret: await keepSecret(ctx, tx, inserted!, body.secret) };
+    const secret = await keepSecret(ctx, tx, inserted!, body.secret);
+    await recordAudit(tx, {
+      job_id: inserted!.id,
+      tenant_id: inserted!.tenant_id,
+      action: 'create',
+      actor: caller,
+      changes: auditDiff(undefined, inserted!, body.secret !== undefined || secret !== undefined),
+    });
+    return { job: inserted!, secret };
   });
   await syncTriggers(ctx, [job.id]);
   return { job, warnings: checked.warnings, ...(secret ? { secret } : {}) };
@@ -240,6 +254,14 @@ export async function updateJob(
         tx<JobRow[]>`update cron_job set ${tx(row)} where id = ${id} returning ${tx(JOB_COLUMNS)}`,
     );
     const secret = await keepSecret(ctx, tx, job!, body.secret);
+    await recordAudit(tx, {
+      job_id: id,
+      // A move is recorded under the tenant the job left, so that tenant still sees it happen.
+      tenant_id: current.tenant_id,
+      action: 'update',
+      actor: caller,
+      changes: auditDiff(current, job!, body.secret !== undefined || secret !== undefined),
+    });
     return { job: job!, warnings: checked.warnings, ...(secret ? { secret } : {}) };
   });
   await syncTriggers(ctx, [id]);
@@ -260,11 +282,23 @@ function mergeConfig(
   return merged;
 }
 
+/** Its runs and audit entries stay (readable by admins) until retention removes them. */
 export async function deleteJob(ctx: AppContext, caller: Caller, id: string): Promise<void> {
-  const deleted = isUuid(id)
-    ? await ctx.sql`delete from cron_job where id = ${id} ${tenantScope(ctx.sql, caller)} returning id`
-    : [];
-  if (deleted.length === 0) throw jobNotFound(id);
+  await ctx.sql.begin(async (tx) => {
+    const [deleted] = isUuid(id)
+      ? await tx<JobRow[]>`
+          delete from cron_job where id = ${id} ${tenantScope(tx, caller)}
+          returning ${tx(JOB_COLUMNS)}`
+      : [];
+    if (!deleted) throw jobNotFound(id);
+    await recordAudit(tx, {
+      job_id: id,
+      tenant_id: deleted.tenant_id,
+      action: 'delete',
+      actor: caller,
+      changes: auditDiff(deleted, undefined, false),
+    });
+  });
   // Best effort: a trigger left behind fires once for a job that no longer exists, which the
   // engine treats as a no-op, and Scheduler then deletes it.
   await ctx.triggers?.disarm(id).catch((error: unknown) =>
@@ -281,11 +315,41 @@ export async function listRuns(
   id: string,
   limit: number,
 ): Promise<RunRow[]> {
-  await findScopedJob(ctx.sql, caller, id, ['id']);
-  return ctx.sql<RunRow[]>`
+  const runs = () => ctx.sql<RunRow[]>`
     select ${ctx.sql(RUN_COLUMNS)} from cron_job_run where job_id = ${id}
     order by started_at desc, id desc
     limit ${limit}`;
+  try {
+    await findScopedJob(ctx.sql, caller, id, ['id']);
+  } catch (error) {
+    // A deleted job's runs stay readable by admins until retention removes them.
+    if (caller.admin && isUuid(id)) {
+      const kept = await runs();
+      if (kept.length > 0) return kept;
+    }
+    throw error;
+  }
+  return runs();
+}
+
+/**
+ * The audit diff of a job write. The signing secret lives in its own table and never in an
+ * entry: when a request set or generated one, the entry says so, redacted.
+ */
+const ENGINE_OWNED: ReadonlySet<string> = new Set(ENGINE_METADATA_KEYS);
+
+function auditDiff(
+  before: JobRow | undefined,
+  after: JobRow | undefined,
+  secretChanged: boolean,
+): Record<string, FieldChange> {
+  const changes = diffJob(
+    before as Record<string, unknown> | undefined,
+    after as Record<string, unknown> | undefined,
+    ENGINE_OWNED,
+  );
+  if (secretChanged) changes.secret = { after: '[redacted]' };
+  return changes;
 }
 
 /**
@@ -305,6 +369,13 @@ export async function runJobNow(ctx: AppContext, caller: Caller, id: string): Pr
       throw isUniqueViolation(error, 'cron_job_run_one_running') ? busy : error;
     });
     if (!run) throw busy;
+    await recordAudit(tx, {
+      job_id: id,
+      tenant_id: job.tenant_id,
+      action: 'run',
+      actor: caller,
+      changes: { run_id: { after: run.id } },
+    });
     return { job, runId: run.id };
   });
   const runLog = new RunLogWriter(sql, ctx.log);

@@ -398,7 +398,7 @@ describe('PUT /jobs/{id}', () => {
 });
 
 describe('DELETE /jobs/{id}', () => {
-  it('answers 204 with no body and takes the run history with it', async () => {
+  it('answers 204 with no body and keeps the run history (admins read it until retention)', async () => {
     const job = await create({ name: 'doomed' });
     const keep = await create({ name: 'kept' });
     for (const id of [job.id, job.id, keep.id]) {
@@ -409,8 +409,11 @@ describe('DELETE /jobs/{id}', () => {
     expect(response.text).toBe('');
     expectProblem(await request('GET', `/api/cron/jobs/${job.id}`), 404);
     expectProblem(await request('DELETE', `/api/cron/jobs/${job.id}`), 404);
-    const runs = await sql<{ job_id: string }[]>`select job_id from cron_job_run`;
-    expect(runs).toEqual([{ job_id: keep.id }]);
+    const runs = await sql<{ job_id: string }[]>`select job_id from cron_job_run order by job_id`;
+    expect(runs.map((run) => run.job_id).sort()).toEqual([job.id, job.id, keep.id].sort());
+    const kept = await request('GET', `/api/cron/jobs/${job.id}/runs`);
+    expect(kept.status).toBe(200);
+    expect(kept.body.runs).toHaveLength(2);
   });
 });
 

@@ -84,6 +84,10 @@ const samples: Record<RouteName, (target: Target) => { path: string; body?: unkn
     path: `/api/cron/runs${target === 'global' ? '' : `?tenant_id=${tenantOf[target]}`}`,
   }),
   'get-run-log': (target) => ({ path: `/api/cron/jobs/${jobs[target]}/runs/${runs[target]}/log` }),
+  'get-job-audit': (target) => ({ path: `/api/cron/jobs/${jobs[target]}/audit` }),
+  'list-audit': (target) => ({
+    path: `/api/cron/audit${target === 'global' ? '' : `?tenant_id=${tenantOf[target]}`}`,
+  }),
   'run-sweep': () => ({ path: '/api/cron/run' }),
   'get-system': () => ({ path: '/api/cron/system' }),
   'list-executors': () => ({ path: '/api/cron/executors' }),
