@@ -1,6 +1,6 @@
 import { builtInExecutors } from '../lib/executors/built-ins';
 import { createRegistry, type ExecutorRegistry } from '../lib/executors/registry';
-import { deactivateDormantUsers } from './executors/deactivate-dormant-users';
+import { deactivateDormantUsers } from '../lib/executors/custom/deactivate-dormant-users';
 
 /**
  * The example's own registry: the built-ins plus the tutorial's executor. The deployed functions

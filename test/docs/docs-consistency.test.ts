@@ -15,7 +15,7 @@ describe('code quoted in the documentation', () => {
     const files = quoted.map((block) => block.annotation!.slice('file:'.length).trim());
     expect(files).toEqual(
       expect.arrayContaining([
-        'examples/executors/deactivate-dormant-users.ts',
+        'lib/executors/custom/deactivate-dormant-users.ts',
         'examples/registry.ts',
         'test/docs/example-executor.test.ts',
       ]),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { deactivateDormantUsers } from '../../examples/executors/deactivate-dormant-users';
+import { deactivateDormantUsers } from '../../lib/executors/custom/deactivate-dormant-users';
 import { createExampleRegistry } from '../../examples/registry';
 import { createDemoSchema, loadDemoData } from '../../lib/demo-data';
 import { executeJob } from '../../lib/engine/execute';

@@ -2,7 +2,7 @@ import { SYSTEM_CALLER } from '../../lib/identity/caller';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import type { AppContext } from '../../lib/app-context';
-import { deactivateDormantUsers } from '../../examples/executors/deactivate-dormant-users';
+import { deactivateDormantUsers } from '../../lib/executors/custom/deactivate-dormant-users';
 import { createDemoSchema, loadDemoData } from '../../lib/demo-data';
 import { seedDefaultJobs } from '../../lib/default-jobs';
 import { builtInExecutors } from '../../lib/executors/built-ins';

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { defineExecutor } from '../../lib/executors/types';
+import { defineExecutor } from '../types';
 
 const presenceTables = ['users', 'employees'] as const;
 
