@@ -4,7 +4,7 @@ import { deactivateDormantUsers } from '../lib/executors/custom/deactivate-dorma
 
 /**
  * The example's own registry: the built-ins plus the tutorial's executor. The deployed functions
- * and `npm start` use createBuiltInRegistry() and never see the example.
+ * and `npm start` use createAppRegistry() and see it only once it is in customExecutors.
  */
 export function createExampleRegistry(): ExecutorRegistry {
   return createRegistry([...builtInExecutors, deactivateDormantUsers]);

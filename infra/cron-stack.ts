@@ -85,5 +85,13 @@ export class CronStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
     new CfnOutput(this, 'DatabaseEndpoint', { value: this.database.endpointAddress });
     new CfnOutput(this, 'ProxyEndpoint', { value: this.database.proxy.endpoint });
+    // What an operator reaches for first: where the logs are, the dead letters, the migrate function.
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.scheduling.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'SweepLogGroup', { value: this.sweep.function.logGroup.logGroupName });
+    new CfnOutput(this, 'RunJobLogGroup', { value: runJob.logGroup.logGroupName });
+    new CfnOutput(this, 'MigrateLogGroup', {
+      value: this.migrations.function.logGroup.logGroupName,
+    });
+    new CfnOutput(this, 'MigrateFunctionName', { value: this.migrations.function.functionName });
   }
 }

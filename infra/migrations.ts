@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as triggers from 'aws-cdk-lib/triggers';
 import { Construct } from 'constructs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { CronFunctions } from './functions';
 
 /**
@@ -10,15 +11,16 @@ import type { CronFunctions } from './functions';
  */
 export class Migrations extends Construct {
   readonly trigger: triggers.Trigger;
+  readonly function: NodejsFunction;
 
   constructor(scope: Construct, id: string, functions: CronFunctions, after: Construct[]) {
     super(scope, id);
     const timeout = Duration.minutes(5);
-    const handler = functions.create('migrate', {
+    const handler = (this.function = functions.create('migrate', {
       description: 'Applies database migrations and seeds the default jobs (deploy time)',
       timeout,
       rights: [],
-    });
+    }));
     this.trigger = new triggers.Trigger(this, 'Trigger', {
       handler,
       timeout,

@@ -1,6 +1,6 @@
 import { completeAdoption, prepareAdoption, type AdoptionReport } from './adoption';
 import type { Sql } from './db';
-import { createBuiltInRegistry } from './executors/built-ins';
+import { createAppRegistry } from './executors/app-registry';
 import type { ExecutorRegistry } from './executors/registry';
 import { migrations } from './migrations/index';
 
@@ -47,7 +47,7 @@ export async function migrateWithReport(
   sql: Sql,
   options: MigrateOptions = {},
 ): Promise<MigrateReport> {
-  const registry = options.registry ?? createBuiltInRegistry();
+  const registry = options.registry ?? createAppRegistry();
   const now = options.now ?? new Date();
   const dryRun = options.dryRun ?? false;
   try {

@@ -1,6 +1,6 @@
 import { describeAdoption } from '../lib/adoption';
 import { connect } from '../lib/db';
-import { createBuiltInRegistry } from '../lib/executors/built-ins';
+import { createAppRegistry } from '../lib/executors/app-registry';
 import { migrateWithReport } from '../lib/migrate';
 
 /**
@@ -23,7 +23,7 @@ if (unknown.length > 0 || !process.env.DATABASE_URL) {
 const sql = connect(process.env.DATABASE_URL, { max: 1 });
 try {
   const report = await migrateWithReport(sql, {
-    registry: createBuiltInRegistry(),
+    registry: createAppRegistry(),
     dryRun: args.has('--dry-run'),
   });
   if (args.has('--json')) console.log(JSON.stringify(report, null, 2));

@@ -12,7 +12,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
-import { createBuiltInRegistry } from '../lib/executors/built-ins';
+import { createAppRegistry } from '../lib/executors/app-registry';
 import { openApiDocument } from '../lib/http/openapi';
 
 export const API_DOCS_PATH = path.resolve(import.meta.dirname, '../docs/api.md');
@@ -59,7 +59,7 @@ const SAFE_INTEGER = Number.MAX_SAFE_INTEGER;
 
 /** The Markdown of docs/api.md, formatted as prettier formats it. */
 export async function renderApiDocs(): Promise<string> {
-  const registry = createBuiltInRegistry();
+  const registry = createAppRegistry();
   const doc = openApiDocument(registry) as Document;
   const out: string[] = [];
   const line = (text = '') => out.push(text);

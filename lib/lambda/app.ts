@@ -3,7 +3,7 @@ import type { AppContext } from '../app-context';
 import { connectFromEnvironment } from '../aws/database';
 import { createSchedulerTriggers, type SchedulerTriggerConfig } from '../aws/scheduler-triggers';
 import { DEFAULT_RUN_RETENTION_DAYS } from '../engine/retention';
-import { createBuiltInRegistry } from '../executors/built-ins';
+import { createAppRegistry } from '../executors/app-registry';
 import { DEFAULT_JWT_IDENTITY, type JwtIdentityConfig } from '../identity/aws-authorizer';
 import { createLogger, logLevels } from '../logger';
 import type { TriggerPort } from '../engine/triggers';
@@ -42,7 +42,7 @@ export const jwtIdentity: JwtIdentityConfig = {
 
 export const app: AppContext = {
   sql: connectFromEnvironment(process.env, { max: 2 }),
-  registry: createBuiltInRegistry(),
+  registry: createAppRegistry(),
   log,
   triggers: schedulerTriggers(),
   settings: {

@@ -1,9 +1,9 @@
-import { createBuiltInRegistry } from '../executors/built-ins';
+import { createAppRegistry } from '../executors/app-registry';
 import { runLocalStack } from './stack';
 
 /** `npm start`: the local stack with the built-in executors. */
 runLocalStack({
-  registry: createBuiltInRegistry(),
+  registry: createAppRegistry(),
   dataDir: '.data/postgres',
   upMessage: 'crm-cron is up',
 }).catch((error: unknown) => {

@@ -853,3 +853,42 @@ it.each(eachMode(['new', 'existing']))('%s: outputs the API URL, topic and datab
     existingContext.existingDbEndpoint,
   );
 });
+
+it.each(eachMode(['new', 'existing']))(
+  '%s: outputs name the log groups, the dead-letter queue, the migrate function and the API URL',
+  (_, get) => {
+    const template = get().template;
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const resources = template.toJSON().Resources as Record<
+      string,
+      { Type: string; Properties?: Record<string, unknown> }
+    >;
+    const refTo = (value: unknown): string | undefined =>
+      (value as { Ref?: string })?.Ref ??
+      (value as { 'Fn::GetAtt'?: string[] })?.['Fn::GetAtt']?.[0];
+    expect(resources[refTo(outputs.DeadLetterQueueUrl?.Value)!]?.Type).toBe('AWS::SQS::Queue');
+    for (const [output, functionName] of [
+      ['SweepLogGroup', 'run-due-jobs'],
+      ['RunJobLogGroup', 'run-job'],
+      ['MigrateLogGroup', 'migrate'],
+    ] as const) {
+      const logGroup = resources[refTo(outputs[output]?.Value)!];
+      expect(logGroup?.Type, output).toBe('AWS::Logs::LogGroup');
+      // The log group is the one its function writes to.
+      const owner = Object.values(resources).find(
+        (resource) =>
+          resource.Type === 'AWS::Lambda::Function' &&
+          refTo((resource.Properties?.LoggingConfig as { LogGroup?: unknown })?.LogGroup) ===
+            refTo(outputs[output]!.Value),
+      );
+      expect(
+        JSON.stringify(owner?.Properties?.Description ?? ''),
+        `${output} belongs to ${functionName}`,
+      ).not.toBe('""');
+    }
+    expect(resources[refTo(outputs.MigrateFunctionName?.Value)!]?.Type).toBe(
+      'AWS::Lambda::Function',
+    );
+    expect(outputs.ApiUrl).toBeDefined();
+  },
+);

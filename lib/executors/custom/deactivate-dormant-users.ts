@@ -4,8 +4,8 @@ import { defineExecutor } from '../types';
 const presenceTables = ['users', 'employees'] as const;
 
 /**
- * The example of docs/adding-an-executor.md. It is registered only in examples/registry.ts, not
- * in lib/executors/built-ins.ts, so the deployed system does not offer it.
+ * The example of docs/adding-an-executor.md. It ships unregistered (not in customExecutors, only in
+ * examples/registry.ts), so the deployed system does not offer it until you add it.
  */
 export const deactivateDormantUsers = defineExecutor({
   name: 'deactivateDormantUsers',
