@@ -16,7 +16,13 @@ const mappingSchema = z.strictObject({
 
 type Mapping = z.output<typeof mappingSchema>;
 
-const defaultMappings = (): Mapping[] => [
+/**
+ * The executor's reach, declared in code rather than in job config: the only mappings a job may
+ * name (the demo CRM's by default). Engine tables, key columns and `tenant_id` are never here, so
+ * no job config can overwrite another tenant's rows, move rows between tenants, or rewrite
+ * cron_job. A deployment with other denormalized columns adds them to this list.
+ */
+export const ALLOWED_MAPPINGS: readonly Mapping[] = [
   {
     table: 'contacts',
     column: 'account_name',
@@ -32,6 +38,13 @@ const defaultMappings = (): Mapping[] => [
     foreign_key: 'account_id',
   },
 ];
+
+const allowedKeys = new Set(ALLOWED_MAPPINGS.map((m) => JSON.stringify(mappingKey(m))));
+function mappingKey(m: Mapping) {
+  return [m.table, m.column, m.source_table, m.source_column, m.foreign_key];
+}
+
+const defaultMappings = (): Mapping[] => ALLOWED_MAPPINGS.map((m) => ({ ...m }));
 
 /** Names come from job config, so each must exist in the live schema before it reaches SQL. */
 async function assertColumnsExist(sql: Sql, mappings: Mapping[]): Promise<void> {
@@ -68,7 +81,15 @@ export const syncDenormalizedFields = defineExecutor({
   requiresTables: ['contacts', 'opportunities', 'accounts'],
   configSchema: z.strictObject({
     mappings: z
-      .array(mappingSchema)
+      .array(
+        mappingSchema.refine((m) => allowedKeys.has(JSON.stringify(mappingKey(m))), {
+          message:
+            'not a mapping this deployment allows: the allowed ones are ' +
+            ALLOWED_MAPPINGS.map(
+              (m) => `${m.table}.${m.column} <- ${m.source_table}.${m.source_column}`,
+            ).join(', '),
+        }),
+      )
       .min(1)
       .max(50)
       .default(defaultMappings)
