@@ -3,6 +3,8 @@ import postgres from 'postgres';
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export type Sql = postgres.Sql<{}>;
 export type TransactionSql = postgres.TransactionSql;
+/** A piece of SQL built with sql`...`, spliced into a statement. */
+export type SqlFragment = postgres.Fragment;
 
 export interface ConnectOptions {
   /** Pool size; a Lambda needs one or two, the local server a few more. */

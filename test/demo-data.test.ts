@@ -23,6 +23,7 @@ const context = <Config>(config: Config): ExecutorContext<Config> => ({
   sql,
   config,
   tenantId: null,
+  attempt: 1,
   signal: new AbortController().signal,
   secret: async () => null,
   log: silentLog,

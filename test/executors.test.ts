@@ -26,6 +26,7 @@ function contextFor<Schema extends z.ZodType>(
     sql,
     config: executor.configSchema.parse(config),
     tenantId: options.tenantId ?? null,
+    attempt: 1,
     signal: options.signal ?? new AbortController().signal,
     secret: async () => null,
     log: options.log ?? silentLog,

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   finishRuns,
   insertManualRun,
-  insertSlotRuns,
+  insertClaimedRuns,
   LOST_RUN_ERROR,
   markLostRuns,
   releaseRuns,
@@ -38,15 +38,28 @@ async function jobRow(jobId: string) {
 
 async function claimSlot(jobId: string, status: 'running' | 'skipped' = 'running') {
   return sql.begin((tx) =>
-    insertSlotRuns(tx, [{ job_id: jobId, scheduled_for: slot, next_run: next, status }], {
-      now,
-      deadline,
-    }),
+    insertClaimedRuns(
+      tx,
+      [
+        {
+          job_id: jobId,
+          scheduled_for: slot,
+          attempt: 1,
+          trigger: 'schedule',
+          next_run: next,
+          status,
+          superseded: null,
+          consecutive_failures: null,
+          pause_reason: null,
+        },
+      ],
+      { now, deadline },
+    ),
   );
 }
 
 describe('run state transitions', () => {
-  it('insertSlotRuns: one run per slot, the job moves on; a second claim of the slot inserts nothing', async () => {
+  it('insertClaimedRuns: one run per slot, the job moves on; a second claim of the slot inserts nothing', async () => {
     const id = await insertJob(sql, { next_run: slot });
     const [run] = await claimSlot(id);
     expect(run).toMatchObject({ job_id: id, status: 'running' });
@@ -57,7 +70,7 @@ describe('run state transitions', () => {
     ]);
   });
 
-  it('insertSlotRuns: a skipped slot is finished at once and has no lease', async () => {
+  it('insertClaimedRuns: a skipped slot is finished at once and has no lease', async () => {
     const id = await insertJob(sql, { next_run: slot });
     await claimSlot(id, 'skipped');
     expect(await runs(id)).toEqual([

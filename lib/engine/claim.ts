@@ -1,11 +1,13 @@
 import type { Sql } from '../db';
 import type { RunnableJob } from './execute';
 import { nextSlot } from '../schedule';
-import { insertSlotRuns, type SlotClaim } from './run-state';
+import { insertClaimedRuns, type RunClaim } from './run-state';
 
 export interface ClaimedRun extends RunnableJob {
   run_id: string;
   scheduled_for: Date;
+  /** When the run became due: its slot, or for a retry the time its backoff ended. */
+  due_at: Date;
   /** Set when the job cannot be run at all (its stored schedule no longer parses). */
   invalid_schedule: string | null;
 }
@@ -23,21 +25,32 @@ export interface ClaimResult {
   skipped: SkippedSlot[];
 }
 
-interface DueRow extends RunnableJob {
+interface DueRow extends Omit<RunnableJob, 'attempt'> {
+  kind: 'slot' | 'retry';
   schedule: string;
   timezone: string;
-  next_run: Date;
+  next_run: Date | null;
+  retry_at: Date | null;
+  retry_for: Date | null;
+  retry_attempt: number | null;
+  pause_after_failures: number | null;
   busy: boolean;
 }
 
 /**
- * Claims up to `limit` due jobs in one short transaction. Guarantees, whatever the timing:
+ * Claims up to `limit` due slots and up to `limit` due retries in one short transaction.
+ * Guarantees, whatever the timing:
  * - `for update skip locked`: two sweeps never claim the same job row; each takes other rows.
- * - In the same transaction each claimed job's `next_run` moves to its first slot strictly after
- *   `now`, so a job is due again only for a later slot.
- * - The slot's run row is inserted by insertSlotRuns (run-state.ts) under the one-run-per-slot
- *   constraint: a slot that already has a run (e.g. started by the precise trigger) is not claimed.
- * - A job whose previous run is still `running` gets a `skipped` run for this slot instead.
+ * - In the same transaction each claimed slot's job has its `next_run` moved to its first slot
+ *   strictly after `now`, so a job is due again only for a later slot; a claimed retry's job has
+ *   its pending retry cleared.
+ * - The run row is inserted by insertClaimedRuns (run-state.ts) under the one-run-per-attempt
+ *   constraint: a (slot, attempt) that already has a run (e.g. started by the exact-time trigger)
+ *   is not claimed again.
+ * - A job whose previous run is still `running` gets a `skipped` run for the slot instead; a due
+ *   retry of such a job waits for the next sweep.
+ * - A retry still pending when its job's next slot is due is superseded by that slot (recorded as
+ *   a `skipped` retry run); the superseded slot counts as failed towards `pause_after_failures`.
  * Jobs whose timeout exceeds `maxTimeoutSeconds` (the sweep's time budget) stay due.
  * Next slots are computed once per distinct (schedule, time zone) in the batch.
  */
@@ -48,9 +61,12 @@ export async function claimDueJobs(
     limit: number;
     maxTimeoutSeconds: number;
     leaseSeconds: number;
-    /** Claim just this job's slot (an exact-time trigger firing), whether or not it is due yet. */
+    /**
+     * Claim just this job's slot or retry due at `slot` (an exact-time trigger firing), whether
+     * or not it is due yet.
+     */
     only?: { jobId: string; slot: Date } | undefined;
-    /** Claim among these jobs only (still due ones), in this order: a slice of fairDueOrder(). */
+    /** Claim slots among these jobs only (still due ones), in this order: a slice of fairDueOrder(). */
     ids?: string[] | undefined;
   },
 ): Promise<ClaimResult> {
@@ -58,30 +74,49 @@ export async function claimDueJobs(
   // A trigger may fire a moment before its slot: the next slot is then the one after that slot.
   const now = only && only.slot > options.now ? only.slot : options.now;
   return sql.begin(async (tx) => {
+    const columns = tx`j.id, j.name, j.tenant_id, j.function_name, j.metadata, j.timeout_seconds,
+      j.schedule, j.timezone, j.next_run, j.retry_at, j.retry_for, j.retry_attempt,
+      j.pause_after_failures`;
+    const running = tx`exists (select from cron_job_run r where r.job_id = j.id and r.status = 'running')`;
     const due = await tx<DueRow[]>`
-      select j.id, j.name, j.tenant_id, j.function_name, j.metadata, j.timeout_seconds,
-        j.schedule, j.timezone, j.next_run,
-        exists (select from cron_job_run r where r.job_id = j.id and r.status = 'running') as busy
-      from cron_job j
-      where j.is_active and ${
-        only
-          ? tx`j.id = ${only.jobId} and j.next_run = ${only.slot}`
-          : options.ids
-            ? tx`j.id = any(${options.ids}::uuid[]) and j.next_run <= ${now}`
-            : tx`j.next_run <= ${now}`
-      } and j.timeout_seconds <= ${options.maxTimeoutSeconds}
-      ${options.ids ? tx`` : tx`order by j.next_run`}
-      limit ${options.limit}
-      for update of j skip locked`;
+      with slots as (
+        select ${columns}, 'slot' as kind, ${running} as busy
+        from cron_job j
+        where j.is_active and ${
+          only
+            ? tx`j.id = ${only.jobId} and j.next_run = ${only.slot}`
+            : options.ids
+              ? tx`j.id = any(${options.ids}::uuid[]) and j.next_run <= ${now}`
+              : tx`j.next_run <= ${now}`
+        } and j.timeout_seconds <= ${options.maxTimeoutSeconds}
+        ${options.ids ? tx`` : tx`order by j.next_run`}
+        limit ${options.limit}
+        for update of j skip locked
+      ), retries as (
+        select ${columns}, 'retry' as kind, false as busy
+        from cron_job j
+        where ${
+          only ? tx`j.id = ${only.jobId} and j.retry_at = ${only.slot}` : tx`j.retry_at <= ${now}`
+        } and (j.next_run is null or j.next_run > ${now})
+          and j.paused_at is null and (j.is_active or j.schedule like 'at:%')
+          and j.timeout_seconds <= ${options.maxTimeoutSeconds} and not ${running}
+        order by j.retry_at
+        limit ${options.limit}
+        for update of j skip locked
+      )
+      select * from slots union all select * from retries`;
     if (due.length === 0) return { claimed: 0, runnable: [], skipped: [] };
     if (options.ids) {
-      // Start the batch in the order asked for (the fair order), not in the order of the scan.
+      // Start the batch in the order asked for (the fair order), not in the order of the scan;
+      // retries (not in `ids`) come after the slots.
       const position = new Map(options.ids.map((id, index) => [id, index]));
-      due.sort((a, b) => position.get(a.id)! - position.get(b.id)!);
+      const rank = (job: DueRow) =>
+        job.kind === 'slot' ? (position.get(job.id) ?? 0) : Number.MAX_SAFE_INTEGER;
+      due.sort((a, b) => rank(a) - rank(b));
     }
 
     const slots = new Map<string, { next: Date | null; problem: string | null }>();
-    const claims = due.map((job) => {
+    const slotAfterNow = (job: DueRow) => {
       const key = `${job.schedule}\u0000${job.timezone}`;
       let slot = slots.get(key);
       if (!slot) {
@@ -92,29 +127,67 @@ export async function claimDueJobs(
         }
         slots.set(key, slot);
       }
-      const claim: SlotClaim = {
+      return slot;
+    };
+    const claims = due.map((job): RunClaim & { job: DueRow; problem: string | null } => {
+      if (job.kind === 'retry') {
+        return {
+          job,
+          problem: null,
+          job_id: job.id,
+          scheduled_for: job.retry_for!,
+          attempt: job.retry_attempt!,
+          trigger: 'retry',
+          next_run: job.next_run,
+          status: 'running',
+          superseded: null,
+          consecutive_failures: null,
+          pause_reason: null,
+        };
+      }
+      const slot = slotAfterNow(job);
+      const supersedes = job.retry_for !== null && job.retry_attempt !== null;
+      const failures = supersedes ? consecutiveFailures(job.metadata) + 1 : null;
+      const pauses =
+        failures !== null &&
+        job.pause_after_failures !== null &&
+        failures >= job.pause_after_failures;
+      return {
+        job,
+        problem: slot.problem,
         job_id: job.id,
-        scheduled_for: job.next_run,
+        scheduled_for: job.next_run!,
+        attempt: 1,
+        trigger: 'schedule',
         next_run: slot.next,
         status: job.busy ? 'skipped' : 'running',
+        superseded: supersedes
+          ? { scheduled_for: job.retry_for!, attempt: job.retry_attempt! }
+          : null,
+        consecutive_failures: failures,
+        pause_reason: pauses
+          ? `${failures} consecutive failed slots; last error: ${String(job.metadata.last_error ?? 'unknown')}`
+          : null,
       };
-      return claim;
     });
 
     const deadline = new Date(now.getTime() + options.leaseSeconds * 1000);
-    const inserted = await insertSlotRuns(tx, claims, { now, deadline });
+    const inserted = await insertClaimedRuns(
+      tx,
+      claims.map(({ job: _, problem: __, ...claim }) => claim),
+      { now, deadline },
+    );
 
     // The insert returns its rows in an unspecified order: keep the order of `due`.
-    const byJob = new Map(inserted.map((row) => [row.job_id, row]));
+    const insertedByJob = new Map(inserted.map((row) => [row.job_id, row]));
     const result: ClaimResult = { claimed: due.length, runnable: [], skipped: [] };
-    for (const job of due) {
-      const row = byJob.get(job.id);
+    for (const { job, problem, scheduled_for, attempt } of claims) {
+      const row = insertedByJob.get(job.id);
       if (!row) continue;
       if (row.status === 'skipped') {
-        result.skipped.push({ job_id: job.id, name: job.name, scheduled_for: job.next_run });
+        result.skipped.push({ job_id: job.id, name: job.name, scheduled_for });
         continue;
       }
-      const slot = slots.get(`${job.schedule}\u0000${job.timezone}`)!;
       result.runnable.push({
         id: job.id,
         name: job.name,
@@ -122,13 +195,20 @@ export async function claimDueJobs(
         function_name: job.function_name,
         metadata: job.metadata,
         timeout_seconds: job.timeout_seconds,
+        attempt,
         run_id: row.id,
-        scheduled_for: job.next_run,
-        invalid_schedule: slot.problem,
+        scheduled_for,
+        due_at: job.kind === 'retry' ? job.retry_at! : scheduled_for,
+        invalid_schedule: problem,
       });
     }
     return result;
   });
+}
+
+function consecutiveFailures(metadata: Record<string, unknown>): number {
+  const value = metadata.consecutive_failures;
+  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
 }
 
 /**

@@ -15,6 +15,8 @@ export interface RunnableJob {
   function_name: string;
   metadata: Record<string, unknown>;
   timeout_seconds: number;
+  /** 1 for a slot's first run, 2, 3, … for its retries. */
+  attempt: number;
 }
 
 export interface RunOutcome {
@@ -78,7 +80,11 @@ export async function executeJob(
       controller.abort(new Error(`timed out after ${job.timeout_seconds} s`));
     }, job.timeout_seconds * 1000);
   });
-  const processLog = withFields(deps.log, { job_id: job.id, job_name: job.name });
+  const processLog = withFields(deps.log, {
+    job_id: job.id,
+    job_name: job.name,
+    attempt: job.attempt,
+  });
   const log =
     deps.runLog && runId !== undefined ? deps.runLog.forRun(runId, processLog) : processLog;
   try {
@@ -87,6 +93,7 @@ export async function executeJob(
         sql: deps.sql,
         config: config.data,
         tenantId: job.tenant_id,
+        attempt: job.attempt,
         signal: controller.signal,
         log,
         secret: () => readJobSecret(deps.sql, job.id),

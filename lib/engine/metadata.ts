@@ -1,4 +1,4 @@
-import type { Sql } from '../db';
+import type { Sql, SqlFragment } from '../db';
 
 /** Keys of `cron_job.metadata` the engine owns: kept up to date after every run, never taken from clients. */
 export const ENGINE_METADATA_KEYS = [
@@ -7,6 +7,7 @@ export const ENGINE_METADATA_KEYS = [
   'last_execution_status',
   'last_error',
   'last_duration_ms',
+  'consecutive_failures',
 ] as const;
 
 export const initialEngineMetadata = {
@@ -15,6 +16,7 @@ export const initialEngineMetadata = {
   last_execution_status: null,
   last_error: null,
   last_duration_ms: null,
+  consecutive_failures: 0,
 };
 
 /** The executor's configuration: metadata without the engine's keys. */
@@ -25,20 +27,35 @@ export function executorConfig(metadata: Record<string, unknown>): Record<string
 }
 
 /**
- * SQL for a job's metadata after one finished run, in a statement that names the job row `j` and
- * the finished run `o` (with `status`, `error` and `duration_ms`). Counters tolerate values
- * hand-edited into something that is not a number.
+ * SQL for a job's metadata after one finished attempt, in a statement that names the job row `j`
+ * and the finished run `o` (with `status`, `error` and `duration_ms`). Every finished attempt
+ * counts in `execution_count`, every failed one in `error_count`. `consecutive_failures` counts
+ * failed slots in a row: `slotFailed` (SQL) says whether this attempt ended its slot as a failure
+ * (no retry follows); a success resets it. Counters tolerate values hand-edited into something
+ * that is not a number.
  */
-export function metadataAfterRun(sql: Sql) {
+export function metadataAfterRun(sql: Sql, slotFailed: SqlFragment) {
   return sql`j.metadata || jsonb_build_object(
-    'execution_count', case when jsonb_typeof(j.metadata->'execution_count') = 'number'
-      then (j.metadata->>'execution_count')::bigint else 0 end + 1,
-    'error_count', case when jsonb_typeof(j.metadata->'error_count') = 'number'
-      then (j.metadata->>'error_count')::bigint else 0 end + (o.status <> 'success')::int,
+    'execution_count', ${counter(sql, 'execution_count')} + 1,
+    'error_count', ${counter(sql, 'error_count')} + (o.status <> 'success')::int,
     'last_execution_status', case when o.status = 'success' then 'success' else 'error' end,
     'last_error', case when o.status = 'success' then 'null'::jsonb else to_jsonb(o.error) end,
-    'last_duration_ms', o.duration_ms
+    'last_duration_ms', o.duration_ms,
+    'consecutive_failures', ${consecutiveFailuresAfterRun(sql, slotFailed)}
   )`;
+}
+
+/** SQL for `consecutive_failures` after the attempt `o` (see metadataAfterRun). */
+export function consecutiveFailuresAfterRun(sql: Sql, slotFailed: SqlFragment) {
+  return sql`case when o.status = 'success' then 0
+    when ${slotFailed} then ${counter(sql, 'consecutive_failures')} + 1
+    else ${counter(sql, 'consecutive_failures')} end`;
+}
+
+/** SQL reading one of the engine's counters from `j.metadata`; 0 when absent or not a number. */
+export function counter(sql: Sql, key: (typeof ENGINE_METADATA_KEYS)[number]) {
+  return sql`(case when jsonb_typeof(j.metadata->${key}::text) = 'number'
+    then (j.metadata->>${key}::text)::bigint else 0 end)`;
 }
 
 /** Only the engine's keys of a job's metadata. */

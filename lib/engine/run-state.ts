@@ -1,37 +1,57 @@
-import { jsonb, type Sql, type TransactionSql } from '../db';
-import { metadataAfterRun } from './metadata';
+import { jsonb, type Sql, type SqlFragment, type TransactionSql } from '../db';
+import { consecutiveFailuresAfterRun, metadataAfterRun } from './metadata';
+import { defaultRetryPolicy } from './retry-policy';
 import type { FinishedStatus } from './execute';
 
 /**
  * Every statement that moves a run between states, each written once. A run's life:
  *
- *   (claimed) --insertSlotRuns--> running | skipped
- *   (manual)  --insertManualRun-> running
- *   running   --finishRuns------> success | error | timeout   (job: last_run, engine metadata)
- *   running   --markLostRuns----> lost                        (lease ran out; job metadata)
- *   running   --releaseRuns-----> (deleted; the job is due again at that slot)
- *   running   --renewLeases-----> running, lease extended
+ *   (claimed slot)  --insertClaimedRuns--> running | skipped     (trigger `schedule`, attempt 1)
+ *   (due retry)     --insertClaimedRuns--> running               (trigger `retry`, attempt n)
+ *   (pending retry, next slot due) --insertClaimedRuns--> skipped, "superseded"
+ *   (manual)        --insertManualRun----> running               (trigger `manual`)
+ *   running --finishRuns---> success | error | timeout   (job: last_run, metadata, retry, pause)
+ *   running --markLostRuns-> lost                        (lease ran out; job: metadata, retry, pause)
+ *   running --releaseRuns--> (deleted; the job is due again for that slot or retry)
+ *   running --renewLeases--> running, lease extended
+ *
+ * A failed, timed-out or lost attempt of a `schedule` or `retry` run with attempts left (the job's
+ * `retry.max_attempts`) leaves one pending retry on its job (`retry_at`, `retry_for`,
+ * `retry_attempt`), written by the same statement that finishes the run. A slot whose last attempt
+ * failed counts in `consecutive_failures`; reaching `pause_after_failures` pauses the job (actor
+ * `engine`, reason the last error).
  *
  * Two rules make concurrent callers safe without locks held across a run:
  * - Every move out of `running` is guarded by `status = 'running'` in its own `where`: whichever
  *   statement commits first wins (PostgreSQL re-checks the row after waiting for a concurrent
- *   writer), so a run is finished, declared lost or released exactly once, never twice.
- * - A run is created only under the unique constraints of `cron_job_run`: one run per job and
- *   slot (`cron_job_run_one_per_slot`) and one `running` run per job (`cron_job_run_one_running`).
+ *   writer), so a run is finished, declared lost or released exactly once, never twice; and so a
+ *   retry is scheduled at most once per failed attempt.
+ * - A run is created only under the unique constraints of `cron_job_run`: one run per job, slot
+ *   and attempt (`cron_job_run_one_per_attempt`) and one `running` run per job
+ *   (`cron_job_run_one_running`). So each (slot, attempt) runs at most once, however many sweeps
+ *   and exact-time triggers race for it.
  */
 
 /** The error of a run whose process stopped before it finished. */
 export const LOST_RUN_ERROR = 'run lost: its process stopped before the run finished';
 
-/** One claimed slot of one job, as the claim decided it. */
-export interface SlotClaim {
+/** One claimed slot or due retry of one job, as the claim decided it. */
+export interface RunClaim {
   job_id: string;
-  /** The slot the run is for. */
+  /** The slot the run is for (a retry keeps its slot). */
   scheduled_for: Date;
-  /** The job's next slot after this one; null deactivates the job (a one-off that has run). */
+  attempt: number;
+  trigger: 'schedule' | 'retry';
+  /** The job's next slot after this claim; null leaves (or makes) the job inactive. */
   next_run: Date | null;
   /** `skipped` when the job's previous run is still in progress. */
   status: 'running' | 'skipped';
+  /** A pending retry this slot supersedes: recorded as a `skipped` run of that slot and attempt. */
+  superseded: { scheduled_for: Date; attempt: number } | null;
+  /** The job's `consecutive_failures` once the superseded slot counts as failed; null: unchanged. */
+  consecutive_failures: number | null;
+  /** Set when the superseded slot reaches `pause_after_failures`: the job is paused, nothing runs. */
+  pause_reason: string | null;
 }
 
 export interface InsertedRun {
@@ -40,36 +60,70 @@ export interface InsertedRun {
   status: 'running' | 'skipped';
 }
 
+/** Who pauses a job when its failures reach `pause_after_failures`. */
+export const ENGINE_ACTOR = 'engine';
+
+/** A superseded retry's note, stored as its run's `error`. */
+export function supersededNote(slot: Date): string {
+  return `retry superseded by the slot at ${slot.toISOString()}`;
+}
+
 /**
- * Moves each claimed job's `next_run` on and inserts its slot's run, `running` (with a lease until
- * `deadline`) or `skipped` (finished at once). Call it in the transaction that locked the job rows
- * (`for update`), so no other claim can advance them in between. A slot that already has a run
- * (the exact-time trigger or another sweep got there first) is left alone: `on conflict do
- * nothing` under `cron_job_run_one_per_slot`, and such a slot is simply absent from the result.
+ * Moves each claimed job on (`next_run`, its pending retry cleared, or paused) and inserts the
+ * claimed run, `running` (with a lease until `deadline`) or `skipped` (finished at once), plus a
+ * `skipped` run for any retry it supersedes. Call it in the transaction that locked the job rows
+ * (`for update`), so no other claim can move them in between. A (slot, attempt) that already has a
+ * run (the exact-time trigger or another sweep got there first) is left alone: `on conflict do
+ * nothing` under `cron_job_run_one_per_attempt`, and it is simply absent from the result.
  */
-export async function insertSlotRuns(
+export async function insertClaimedRuns(
   tx: TransactionSql,
-  claims: SlotClaim[],
+  claims: RunClaim[],
   times: { now: Date; deadline: Date },
 ): Promise<InsertedRun[]> {
   if (claims.length === 0) return [];
   const { now, deadline } = times;
+  const rows = claims.map((claim) => ({
+    ...claim,
+    superseded: undefined,
+    superseded_for: claim.superseded?.scheduled_for ?? null,
+    superseded_attempt: claim.superseded?.attempt ?? null,
+    superseded_note: claim.superseded ? supersededNote(claim.scheduled_for) : null,
+  }));
   return tx<InsertedRun[]>`
     with c as (
-      select * from jsonb_to_recordset(${jsonb(tx, claims)})
-        as c(job_id uuid, scheduled_for timestamptz, next_run timestamptz, status text)
+      select * from jsonb_to_recordset(${jsonb(tx, rows)}) as c(
+        job_id uuid, scheduled_for timestamptz, attempt integer, trigger text, next_run timestamptz,
+        status text, superseded_for timestamptz, superseded_attempt integer,
+        superseded_note text, consecutive_failures integer, pause_reason text)
     ), advanced as (
-      update cron_job j set next_run = c.next_run, is_active = c.next_run is not null
+      update cron_job j set
+        next_run = case when c.pause_reason is null then c.next_run end,
+        is_active = c.pause_reason is null and c.next_run is not null,
+        retry_at = null, retry_for = null, retry_attempt = null,
+        metadata = case when c.consecutive_failures is null then j.metadata
+          else j.metadata || jsonb_build_object('consecutive_failures', c.consecutive_failures) end,
+        paused_at = case when c.pause_reason is null then j.paused_at else ${now} end,
+        paused_by = case when c.pause_reason is null then j.paused_by else ${ENGINE_ACTOR} end,
+        paused_reason = coalesce(c.pause_reason, j.paused_reason)
       from c
       where j.id = c.job_id
+    ), superseded as (
+      insert into cron_job_run (job_id, scheduled_for, trigger, attempt, status, started_at,
+        finished_at, duration_ms, error)
+      select c.job_id, c.superseded_for, 'retry', c.superseded_attempt, 'skipped', ${now}, ${now}, 0,
+        c.superseded_note
+      from c where c.superseded_for is not null
+      on conflict do nothing
     )
-    insert into cron_job_run
-      (job_id, scheduled_for, trigger, status, started_at, finished_at, deadline, duration_ms)
-    select c.job_id, c.scheduled_for, 'schedule', c.status, ${now},
+    insert into cron_job_run (job_id, scheduled_for, trigger, attempt, status, started_at,
+      finished_at, deadline, duration_ms)
+    select c.job_id, c.scheduled_for, c.trigger, c.attempt, c.status, ${now},
       case when c.status = 'skipped' then ${now}::timestamptz end,
       case when c.status = 'running' then ${deadline}::timestamptz end,
       case when c.status = 'skipped' then 0 end
     from c
+    where c.pause_reason is null
     on conflict do nothing
     returning id, job_id, status`;
 }
@@ -102,10 +156,11 @@ export interface FinishedRun {
 }
 
 /**
- * Finishes `running` runs with their outcomes and, in the same statement, sets their jobs'
- * `last_run` and engine metadata. A run no longer `running` (another sweep declared it lost) keeps
- * its verdict and is absent from the result. Idempotent: repeating the call changes nothing, so
- * callers may retry it after a transient failure.
+ * Finishes `running` runs with their outcomes and, in the same statement, updates their jobs:
+ * `last_run`, engine metadata, a pending retry when attempts are left, or an auto-pause (see
+ * jobAfterAttempt). A run no longer `running` (another sweep declared it lost) keeps its verdict
+ * and is absent from the result. Idempotent: repeating the call changes nothing, so callers may
+ * retry it after a transient failure.
  */
 export async function finishRuns(sql: Sql, outcomes: FinishedRun[]): Promise<{ id: string }[]> {
   if (outcomes.length === 0) return [];
@@ -117,28 +172,32 @@ export async function finishRuns(sql: Sql, outcomes: FinishedRun[]): Promise<{ i
     result: outcome.result,
     error: outcome.error,
   }));
+  // A retry's delay counts from the attempt's end on the clock that started it (started_at is
+  // the sweep's clock, which tests move).
   return sql<{ id: string }[]>`
-    with o as (
+    with outcome as (
       select * from jsonb_to_recordset(${jsonb(sql, rows)}) as o(
         run_id uuid, status text, finished_at timestamptz, duration_ms integer, result jsonb, error text)
     ), finished as (
       update cron_job_run r
       set status = o.status, finished_at = o.finished_at, duration_ms = o.duration_ms,
         result = o.result, error = o.error, deadline = null
-      from o
+      from outcome o
       where r.id = o.run_id and r.status = 'running'
-      returning r.id, r.job_id, r.started_at
+      returning r.id, r.job_id, r.started_at, r.trigger, r.attempt, r.scheduled_for, r.status,
+        r.error, r.duration_ms, r.finished_at
     ), jobs as (
-      update cron_job j set last_run = f.started_at, metadata = ${metadataAfterRun(sql)}
-      from finished f join o on o.run_id = f.id
-      where j.id = f.job_id
+      update cron_job j set last_run = o.started_at,
+        ${jobAfterAttempt(sql, sql`o.started_at + o.duration_ms * interval '1 millisecond'`)}
+      from finished o
+      where j.id = o.job_id
     )
     select id from finished`;
 }
 
 /**
  * Declares lost every `running` run whose lease ran out before `now` (its process died or was
- * frozen), counts it as a failure in its job's metadata, and so frees the job: the
+ * frozen), counts it as a failed attempt of its job (retried like one), and so frees the job: the
  * one-running-run-per-job index no longer blocks it. Cost is proportional to running runs.
  */
 export async function markLostRuns(
@@ -151,29 +210,79 @@ export async function markLostRuns(
       set status = 'lost', finished_at = ${now}, error = ${LOST_RUN_ERROR}, deadline = null,
         duration_ms = greatest(0, round(extract(epoch from (${now}::timestamptz - started_at)) * 1000))
       where status = 'running' and deadline < ${now}
-      returning id, job_id, status, error, duration_ms
+      returning id, job_id, status, error, duration_ms, trigger, attempt, scheduled_for, finished_at
     ), jobs as (
-      update cron_job j set metadata = ${metadataAfterRun(sql)}
+      update cron_job j set ${jobAfterAttempt(sql, sql`${now}::timestamptz`)}
       from o where j.id = o.job_id
     )
     select job_id, id as run_id from o`;
 }
 
 /**
+ * The `set` list for the job `j` of a finished attempt `o` (with `status`, `error`, `duration_ms`,
+ * `trigger`, `attempt`, `scheduled_for`, `finished_at`). Every expression reads `j` as the update
+ * sees it, after waiting for any concurrent writer of the row, so a job paused or deactivated
+ * meanwhile gets no retry and is not paused twice.
+ * - retry: the attempt failed, it belongs to a slot (not a manual run), attempts are left, and the
+ *   job is neither paused nor deactivated (a one-off job is inactive once claimed, yet retried).
+ *   Delay: full jitter, uniformly random in [0, retryDelayCapSeconds(policy, attempt)]
+ *   (retry-policy.ts, which the SQL below mirrors).
+ * - pause: the attempt ended its slot as a failure and `consecutive_failures` reaches
+ *   `pause_after_failures`; the job becomes inactive with the last error as its reason.
+ */
+// retry_at is kept to the millisecond, the resolution of the clocks that compare with it.
+function jobAfterAttempt(sql: Sql, retryFrom: SqlFragment) {
+  const retries = sql`(o.status <> 'success' and o.trigger <> 'manual'
+    and o.attempt < coalesce((j.retry->>'max_attempts')::int, ${defaultRetryPolicy.max_attempts})
+    and j.paused_at is null and (j.is_active or j.schedule like 'at:%'))`;
+  const slotFailed = sql`(o.status <> 'success' and o.trigger <> 'manual' and not ${retries})`;
+  const failures = consecutiveFailuresAfterRun(sql, slotFailed);
+  const pauses = sql`(${slotFailed} and j.is_active and j.pause_after_failures is not null
+    and ${failures} >= j.pause_after_failures)`;
+  const delaySeconds = sql`random() * least(
+    coalesce((j.retry->>'max_delay_seconds')::float8, ${defaultRetryPolicy.max_delay_seconds}),
+    coalesce((j.retry->>'initial_delay_seconds')::float8, ${defaultRetryPolicy.initial_delay_seconds})
+      * case when j.retry->>'backoff' = 'fixed' then 1 else power(2, o.attempt - 1) end)`;
+  return sql`
+    metadata = ${metadataAfterRun(sql, slotFailed)},
+    retry_at = case when ${retries}
+        then date_trunc('milliseconds', ${retryFrom} + ${delaySeconds} * interval '1 second')
+      when ${pauses} then null else j.retry_at end,
+    retry_for = case when ${retries} then o.scheduled_for when ${pauses} then null
+      else j.retry_for end,
+    retry_attempt = case when ${retries} then o.attempt + 1 when ${pauses} then null
+      else j.retry_attempt end,
+    is_active = case when ${pauses} then false else j.is_active end,
+    next_run = case when ${pauses} then null else j.next_run end,
+    paused_at = case when ${pauses} then o.finished_at else j.paused_at end,
+    paused_by = case when ${pauses} then ${ENGINE_ACTOR} else j.paused_by end,
+    paused_reason = case when ${pauses}
+      then ${failures} || ' consecutive failed slots; last error: ' || coalesce(o.error, o.status)
+      else j.paused_reason end`;
+}
+
+/**
  * Gives back claimed runs that were never started (the sweep ran out of time): their run rows go
- * and each job is due again at the slot it was claimed for, so the next sweep runs it. Only
- * `running` rows are released, so a run finished or declared lost meanwhile stays.
+ * and each job is due again for what it was claimed for: a slot's job at that slot, a retry's
+ * job with that retry pending again. Only `running` rows are released, so a run finished or
+ * declared lost meanwhile stays.
  */
 export async function releaseRuns(sql: Sql, runIds: string[]): Promise<void> {
   if (runIds.length === 0) return;
   await sql`
     with released as (
       delete from cron_job_run where id in ${sql(runIds)} and status = 'running'
-      returning job_id, scheduled_for
+      returning job_id, scheduled_for, trigger, attempt, started_at
+    ), slots as (
+      update cron_job j set next_run = r.scheduled_for, is_active = true
+      from released r
+      where r.trigger = 'schedule' and j.id = r.job_id and (j.is_active or j.schedule like 'at:%')
     )
-    update cron_job j set next_run = r.scheduled_for, is_active = true
+    update cron_job j
+    set retry_at = r.started_at, retry_for = r.scheduled_for, retry_attempt = r.attempt
     from released r
-    where j.id = r.job_id and (j.is_active or j.schedule like 'at:%')`;
+    where r.trigger = 'retry' and j.id = r.job_id and j.paused_at is null
+      and (j.is_active or j.schedule like 'at:%')`;
 }
 
 /** Extends the lease of runs still `running` to `deadline`, so no sweep declares them lost. */

@@ -55,7 +55,7 @@ export interface SweepSummary {
   /** Due jobs left for the next sweep because they could not finish before the deadline. */
   deferred: number;
   duration_ms: number;
-  /** Largest delay from a run's slot to its start. */
+  /** Largest delay from a run's slot (a retry: the end of its backoff) to its start. */
   max_lag_ms: number;
   results: SweepResult[];
   /** Exact-time triggers brought in step (only where triggers are configured). */
@@ -205,10 +205,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
       return;
     }
     const startedAt = now();
-    summary.max_lag_ms = Math.max(
-      summary.max_lag_ms,
-      startedAt.getTime() - run.scheduled_for.getTime(),
-    );
+    summary.max_lag_ms = Math.max(summary.max_lag_ms, startedAt.getTime() - run.due_at.getTime());
     const outcome: RunOutcome = run.invalid_schedule
       ? {
           status: 'error',

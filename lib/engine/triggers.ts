@@ -29,8 +29,18 @@ export interface TriggerSyncResult {
 const SYNC_BATCH = 500;
 
 /**
+ * When a job's exact-time trigger should fire: precise and one-off jobs at their next slot or
+ * their pending retry, whichever is first; other jobs never. Inactive and paused jobs have neither
+ * (next_run is null and pausing clears the retry). The expression of the partial index
+ * `cron_job_trigger_stale` (migration 15): keep the two the same.
+ */
+function wantedTrigger(sql: Sql) {
+  return sql`case when precise or schedule like 'at:%' then least(next_run, retry_at) end`;
+}
+
+/**
  * Brings triggers in step with the table: every active precise or one-off (`at:`) job gets a
- * trigger for its `next_run`, every other job none. `trigger_armed_for` records what was armed,
+ * trigger for its `next_run` (or its pending retry, when sooner), every other job none. `trigger_armed_for` records what was armed,
  * so a failed call leaves the job out of step and the next pass (every sweep) retries it. Calls
  * never fail the caller: failures are logged and counted. `jobIds` limits the pass to those jobs.
  */
@@ -42,11 +52,9 @@ export async function syncTriggers(
   const { sql, triggers } = deps;
   if (!triggers || jobIds?.length === 0) return result;
   const stale = await sql<{ id: string; wanted: Date | null; timezone: string }[]>`
-    select id, timezone,
-      case when is_active and (precise or schedule like 'at:%') then next_run end as wanted
+    select id, timezone, ${wantedTrigger(sql)} as wanted
     from cron_job
-    where trigger_armed_for is distinct from
-      (case when is_active and (precise or schedule like 'at:%') then next_run end)
+    where trigger_armed_for is distinct from (${wantedTrigger(sql)})
       ${jobIds ? sql`and id in ${sql(jobIds)}` : sql``}
     limit ${SYNC_BATCH}`;
   await Promise.all(
@@ -62,8 +70,7 @@ export async function syncTriggers(
         // Guarded: if the job changed meanwhile, it stays out of step and is synced again.
         await sql`
           update cron_job set trigger_armed_for = ${job.wanted}
-          where id = ${job.id} and (case when is_active and (precise or schedule like 'at:%')
-            then next_run end) is not distinct from ${job.wanted}`;
+          where id = ${job.id} and (${wantedTrigger(sql)}) is not distinct from ${job.wanted}`;
       } catch (error) {
         result.failed += 1;
         deps.log.warn('could not sync the exact-time trigger; the next sweep retries', {

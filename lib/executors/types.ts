@@ -8,6 +8,8 @@ export interface ExecutorContext<Config> {
   config: Config;
   /** The job's tenant; null for a global job. Executors confine their work to it when set. */
   tenantId: string | null;
+  /** Which attempt at its slot this run is: 1, then 2, 3, … for retries (the job's `retry`). */
+  attempt: number;
   /** Aborted when the run reaches its timeout_seconds; long work should check it. */
   signal: AbortSignal;
   log: Log;

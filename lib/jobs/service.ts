@@ -382,7 +382,7 @@ export async function runJobNow(ctx: AppContext, caller: Caller, id: string): Pr
   const recorder = new RunRecorder(sql, ctx.log, defaultRecorderOptions, () => runLog.flush());
   recorder.track([runId]);
   try {
-    const outcome = await executeJob(job, { ...ctx, runLog }, runId);
+    const outcome = await executeJob({ ...job, attempt: 1 }, { ...ctx, runLog }, runId);
     logFailedRun(ctx.log, { ...job, run_id: runId, scheduled_for: null }, outcome);
     recorder.record(runId, outcome);
   } finally {

@@ -3,6 +3,7 @@ import preciseTriggers from './0002-precise-triggers';
 import writePath from './0003-write-path';
 import runRetention from './0004-run-retention';
 import audit from './0010-audit';
+import retriesAndPause from './0015-retries-and-pause';
 import inactiveReason from './0020-inactive-reason';
 import jobSecrets from './0021-job-secrets';
 import legacyId from './0022-legacy-id';
@@ -17,6 +18,7 @@ export const migrations: ReadonlyArray<{ id: number; name: string; sql: string }
   { id: 3, name: 'write-path', sql: writePath },
   { id: 4, name: 'run-retention', sql: runRetention },
   { id: 10, name: 'audit', sql: audit },
+  { id: 15, name: 'retries-and-pause', sql: retriesAndPause },
   { id: 20, name: 'inactive-reason', sql: inactiveReason },
   { id: 21, name: 'job-secrets', sql: jobSecrets },
   { id: 22, name: 'legacy-id', sql: legacyId },

@@ -31,6 +31,7 @@ const run = (tenantId: string | null, metadata: Record<string, unknown> = {}) =>
       function_name: 'deactivateDormantUsers',
       metadata,
       timeout_seconds: 10,
+      attempt: 1,
     },
     deps,
   );

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import type { Sql } from '../../lib/db';
 import { initialEngineMetadata } from '../../lib/engine/metadata';
+import { defaultRetryPolicy, type RetryPolicy } from '../../lib/engine/retry-policy';
 import { createRegistry } from '../../lib/executors/registry';
 import { defineExecutor } from '../../lib/executors/types';
 
@@ -28,6 +29,18 @@ export const testExecutors = [
     description: 'rejects with a non-Error',
     configSchema: noConfig,
     run: () => Promise.reject('plain string'),
+  }),
+  defineExecutor({
+    name: 'flaky',
+    description:
+      'fails until attempt `succeed_on_attempt` (0: always fails), then returns its attempt',
+    configSchema: z.object({ succeed_on_attempt: z.number().int().default(0) }),
+    run: async ({ config, attempt }) => {
+      if (config.succeed_on_attempt === 0 || attempt < config.succeed_on_attempt) {
+        throw new Error(`attempt ${attempt} failed`);
+      }
+      return { attempt };
+    },
   }),
   defineExecutor({
     name: 'hang',
@@ -96,6 +109,8 @@ export interface JobFixture {
   timeout_seconds?: number;
   tenant_id?: string | null;
   next_run?: Date | null;
+  retry?: Partial<RetryPolicy>;
+  pause_after_failures?: number | null;
 }
 
 /** Inserts `count` jobs in one statement; names get a numeric suffix. Returns their ids in order. */
@@ -107,12 +122,14 @@ export async function insertJobs(
   const active = fixture.is_active ?? true;
   const rows = await sql<{ id: string }[]>`
     insert into cron_job (name, schedule, timezone, function_name, is_active, metadata,
-      timeout_seconds, tenant_id, next_run)
+      timeout_seconds, tenant_id, next_run, retry, pause_after_failures)
     select ${fixture.name ?? `job-${randomUUID().slice(0, 8)}`} || ' ' || n, ${fixture.schedule ?? 'every_5_minutes'},
       ${fixture.timezone ?? 'UTC'}, ${fixture.function_name ?? 'noop'}, ${active},
       ${sql.json({ ...initialEngineMetadata, ...fixture.metadata } as never)},
       ${fixture.timeout_seconds ?? 60}, ${fixture.tenant_id ?? null},
-      ${active ? (fixture.next_run ?? new Date(Date.now() - 60_000)) : null}
+      ${active ? (fixture.next_run ?? new Date(Date.now() - 60_000)) : null},
+      ${sql.json({ ...defaultRetryPolicy, ...fixture.retry } as never)},
+      ${fixture.pause_after_failures ?? null}
     from generate_series(1, ${count}) as n
     order by n
     returning id`;
