@@ -5,6 +5,7 @@ import type { ExecutorRegistry } from '../executors/registry';
 import type { Log } from '../logger';
 import { LOST_RUN_ERROR, markLostRuns, releaseRuns } from './run-state';
 import { logFailedRun } from './failure-log';
+import { resumeDuePauses } from './pause';
 import { syncTriggers, type TriggerPort, type TriggerSyncResult } from './triggers';
 import { defaultRecorderOptions, RunRecorder, type RecorderOptions } from './run-recorder';
 import { RunLogWriter } from '../run-log/writer';
@@ -68,7 +69,7 @@ const RECORDING_MARGIN_MS = 2_000;
 const FAIR_ORDER_BATCHES = 10;
 
 /**
- * One sweep: declares lost runs, then claims due jobs in batches and runs them `concurrency` at a
+ * One sweep: declares lost runs, resumes jobs whose pause has ended, then claims due jobs in batches and runs them `concurrency` at a
  * time until none is due. Safe to run in several processes at once: claims never overlap (see
  * claimDueJobs), so every slot of every job runs at most once. A failing, throwing or hanging
  * executor only produces its own outcome. Throws only when the database fails, after giving
@@ -103,6 +104,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
       deps.log.error('run failed', { ...run, status: 'lost', error: LOST_RUN_ERROR });
     }
     summary.lost = lost.length;
+    if (!options.only) await resumeDuePauses(deps.sql, now());
   } catch (error) {
     deps.log.error('sweep failed', { error: errorMessage(error), ...summary, results: undefined });
     throw error;

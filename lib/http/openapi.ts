@@ -5,6 +5,7 @@ import {
   jobSchema,
   listJobsQuery,
   listRunsQuery,
+  pauseJobBody,
   problemSchema,
   runSchema,
   sweepSummarySchema,
@@ -142,7 +143,34 @@ function operations(): Record<RouteName, object> {
         '200': ok('The finished run', 'Run'),
         ...errors,
         '404': problem('No such job'),
-        '409': problem('A run of this job is in progress'),
+        '409': problem('A run of this job is in progress, or the job is paused'),
+      },
+    },
+    'pause-job': {
+      summary: 'Pause a job with a reason, until resumed or until `until`',
+      description:
+        'A paused job never runs: it is inactive (next_run null), its pending retry is dropped ' +
+        'and its exact-time trigger removed. With `until` it resumes by itself at the first ' +
+        'sweep after that time, from its first slot after `until`. Pausing again replaces the ' +
+        'reason and end.',
+      parameters: [idParameter],
+      requestBody: { required: true, content: json('PauseJob') },
+      responses: {
+        '200': ok('The paused job', 'Job'),
+        ...errors,
+        '404': problem('No such job'),
+      },
+    },
+    'resume-job': {
+      summary: 'Resume a paused job from its first slot after now',
+      description:
+        'Idempotent: a job that is not paused is returned unchanged (a job switched off with ' +
+        'PUT is_active false stays off).',
+      parameters: [idParameter],
+      responses: {
+        '200': ok('The resumed job', 'Job'),
+        ...errors,
+        '404': problem('No such job'),
       },
     },
     'list-runs': {
@@ -294,6 +322,7 @@ export function openApiDocument(registry: ExecutorRegistry): object {
       schemas: {
         CreateJob: schema(createJobBody, 'input'),
         UpdateJob: schema(updateJobBody, 'input'),
+        PauseJob: schema(pauseJobBody, 'input'),
         Job: schema(jobSchema),
         JobPage: schema(z.object({ jobs: z.array(jobSchema), next_cursor: z.string().nullable() })),
         Run: schema(runSchema),

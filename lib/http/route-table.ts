@@ -64,6 +64,21 @@ export const routeTable = [
     access: 'tenant',
     rights: [],
   },
+  // Pausing and resuming move next_run, so they keep exact-time triggers in step.
+  {
+    name: 'pause-job',
+    method: 'POST',
+    path: '/api/cron/jobs/{id}/pause',
+    access: 'tenant',
+    rights: ['manage-schedules'],
+  },
+  {
+    name: 'resume-job',
+    method: 'POST',
+    path: '/api/cron/jobs/{id}/resume',
+    access: 'tenant',
+    rights: ['manage-schedules'],
+  },
   {
     name: 'list-runs',
     method: 'GET',

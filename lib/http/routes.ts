@@ -2,6 +2,7 @@ import type { RouteHandler } from './api-handler';
 import { getJobAuditRoute, listAuditRoute } from './audit-routes';
 import * as handlers from './handlers';
 import type { RouteName } from './route-table';
+import { pauseJobRoute, resumeJobRoute } from './pause-handlers';
 import { getRunLogRoute } from './run-log-route';
 import { getSystemRoute } from './system-route';
 import { listAllRunsRoute } from './runs-route';
@@ -19,6 +20,8 @@ export const routeHandlers: Record<RouteName, RouteHandler> = {
   'update-job': handlers.updateJobRoute,
   'delete-job': handlers.deleteJobRoute,
   'run-job-now': handlers.runJobNowRoute,
+  'pause-job': pauseJobRoute,
+  'resume-job': resumeJobRoute,
   'list-runs': handlers.listRunsRoute,
   'run-sweep': handlers.runSweepRoute,
   'list-executors': handlers.listExecutorsRoute,

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { SIGNING_SECRET_PATTERN } from '../egress/signing';
+import { defaultRetryPolicy, retryLimits } from '../engine/retry-policy';
 
 /**
  * The API's request and response shapes. Handlers validate with these and the OpenAPI document
@@ -43,6 +44,54 @@ function checkMetadata(metadata: Record<string, unknown>, ctx: z.RefinementCtx):
 }
 
 export const jobName = text().min(1).max(200);
+
+const { max_attempts, initial_delay_seconds, max_delay_seconds } = retryLimits;
+const seconds = (limits: { min: number; max: number }) =>
+  z.number().int().min(limits.min).max(limits.max);
+
+/** `retry` as a client writes it: omitted keys take their defaults; it replaces the old one whole. */
+export const retryPolicyInput = z
+  .strictObject({
+    max_attempts: z
+      .number()
+      .int()
+      .min(max_attempts.min)
+      .max(max_attempts.max)
+      .optional()
+      .meta({ default: defaultRetryPolicy.max_attempts })
+      .describe('Runs per slot, the first included; 1 never retries'),
+    backoff: z
+      .enum(['exponential', 'fixed'])
+      .optional()
+      .meta({ default: defaultRetryPolicy.backoff })
+      .describe('exponential: the delay cap doubles per attempt; fixed: it stays the same'),
+    initial_delay_seconds: seconds(initial_delay_seconds)
+      .optional()
+      .meta({ default: defaultRetryPolicy.initial_delay_seconds }),
+    max_delay_seconds: seconds(max_delay_seconds)
+      .optional()
+      .meta({ default: defaultRetryPolicy.max_delay_seconds }),
+  })
+  .describe(
+    'Retries of a failed, timed-out or lost run of a slot. Each waits a random delay in [0, cap] ' +
+      '(full jitter), cap = min(max_delay_seconds, initial_delay_seconds × 2^(attempt − 1)) ' +
+      '(fixed: min(max, initial))',
+  );
+
+const retryPolicySchema = z.object({
+  max_attempts: z.number().int(),
+  backoff: z.enum(['exponential', 'fixed']),
+  initial_delay_seconds: z.number().int(),
+  max_delay_seconds: z.number().int(),
+});
+
+export const pauseAfterFailures = z
+  .number()
+  .int()
+  .min(1)
+  .max(1000)
+  .nullable()
+  .describe('Pause the job after this many failed slots in a row (null: never)');
 export const tenantId = text().min(1).max(100);
 
 const writableJobFields = {
@@ -72,6 +121,8 @@ const writableJobFields = {
         'returned; when a job of such an executor has none, one is generated and returned once ' +
         'as `secret` in the response.',
     ),
+  retry: retryPolicyInput,
+  pause_after_failures: pauseAfterFailures,
 };
 
 // The job service fills in an omitted field. Its default is stated in the description, not as a
@@ -96,6 +147,8 @@ export const createJobBody = z.strictObject({
     .optional()
     .describe('Start at the exact slot (EventBridge Scheduler). Default false.'),
   secret: writableJobFields.secret.optional(),
+  retry: writableJobFields.retry.optional().meta({ default: defaultRetryPolicy }),
+  pause_after_failures: writableJobFields.pause_after_failures.optional().meta({ default: null }),
 });
 export type CreateJobBody = z.infer<typeof createJobBody>;
 
@@ -144,6 +197,17 @@ export type ListJobsQuery = z.infer<typeof listJobsQuery>;
 
 export const listRunsQuery = z.strictObject({ limit: limit(50) });
 
+export const pauseJobBody = z.strictObject({
+  reason: text().trim().min(1).max(500).describe('Why the job is paused; shown as paused_reason'),
+  until: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe(
+      'When to resume by itself (then at the first slot after it); omit to pause until resumed',
+    ),
+});
+export type PauseJobBody = z.infer<typeof pauseJobBody>;
+
 /** The query of every route that takes none: any parameter is refused, not ignored. */
 export const noQuery = z.strictObject({});
 
@@ -160,6 +224,12 @@ export const jobSchema = z.object({
   metadata: z.record(z.string(), z.unknown()),
   timeout_seconds: z.number().int(),
   precise: z.boolean(),
+  retry: retryPolicySchema,
+  pause_after_failures: z.number().int().nullable(),
+  paused_reason: z.string().nullable(),
+  paused_at: timestamp.nullable(),
+  paused_by: z.string().nullable(),
+  paused_until: timestamp.nullable(),
   last_run: timestamp.nullable(),
   next_run: timestamp.nullable(),
   created_at: timestamp,
@@ -182,7 +252,7 @@ export const runSchema = z.object({
   id: z.uuid(),
   job_id: z.uuid(),
   scheduled_for: timestamp.nullable(),
-  trigger: z.enum(['schedule', 'manual']),
+  trigger: z.enum(['schedule', 'manual', 'retry']),
   status: z.enum(['running', 'success', 'error', 'timeout', 'skipped', 'lost']),
   attempt: z.number().int(),
   started_at: timestamp,

@@ -13,6 +13,7 @@ import { logFailedRun } from '../engine/failure-log';
 import type { CreateJobBody, ListJobsQuery, UpdateJobBody } from './schemas';
 import { diffJob, recordAudit, type FieldChange } from './audit';
 import { findScopedJob, isUuid, jobNotFound, tenantScope } from './scope';
+import { defaultRetryPolicy, type RetryPolicy } from '../engine/retry-policy';
 import { RunRecorder, defaultRecorderOptions } from '../engine/run-recorder';
 import { insertManualRun } from '../engine/run-state';
 import { RunLogWriter } from '../run-log/writer';
@@ -38,6 +39,12 @@ export interface JobRow {
   metadata: Record<string, unknown>;
   timeout_seconds: number;
   precise: boolean;
+  retry: RetryPolicy;
+  pause_after_failures: number | null;
+  paused_reason: string | null;
+  paused_at: Date | null;
+  paused_by: string | null;
+  paused_until: Date | null;
   last_run: Date | null;
   next_run: Date | null;
   created_at: Date;
@@ -49,7 +56,7 @@ export interface RunRow {
   id: string;
   job_id: string;
   scheduled_for: Date | null;
-  trigger: 'schedule' | 'manual';
+  trigger: 'schedule' | 'manual' | 'retry';
   status: string;
   attempt: number;
   started_at: Date;
@@ -59,8 +66,9 @@ export interface RunRow {
   error: string | null;
 }
 
-type JobFields = Required<Omit<CreateJobBody, 'metadata' | 'secret'>> & {
+type JobFields = Required<Omit<CreateJobBody, 'metadata' | 'secret' | 'retry'>> & {
   metadata: Record<string, unknown>;
+  retry: RetryPolicy;
 };
 
 const JOB_COLUMNS = [
@@ -74,6 +82,12 @@ const JOB_COLUMNS = [
   'metadata',
   'timeout_seconds',
   'precise',
+  'retry',
+  'pause_after_failures',
+  'paused_reason',
+  'paused_at',
+  'paused_by',
+  'paused_until',
   'last_run',
   'next_run',
   'created_at',
@@ -153,10 +167,13 @@ export async function createJob(
     tenant_id: caller.admin ? (body.tenant_id ?? null) : caller.tenant_id,
     timeout_seconds: body.timeout_seconds ?? 60,
     precise: body.precise ?? false,
+    retry: { ...defaultRetryPolicy, ...body.retry },
+    pause_after_failures: body.pause_after_failures ?? null,
   };
   const checked = validateJob(ctx, fields, now);
   const row = {
     ...fields,
+    retry: jsonb(ctx.sql, fields.retry),
     metadata: jsonb(ctx.sql, { ...checked.config, ...initialEngineMetadata }),
     next_run: checked.nextRun,
   };
@@ -226,6 +243,11 @@ export async function updateJob(
       tenant_id: body.tenant_id === undefined ? current.tenant_id : body.tenant_id,
       timeout_seconds: body.timeout_seconds ?? current.timeout_seconds,
       precise: body.precise ?? current.precise,
+      retry: body.retry ? { ...defaultRetryPolicy, ...body.retry } : current.retry,
+      pause_after_failures:
+        body.pause_after_failures === undefined
+          ? current.pause_after_failures
+          : body.pause_after_failures,
     };
     // A job whose executor is gone can still be switched off (the runbook's advice), changing
     // nothing else; its config is kept as it is, unvalidated.
@@ -242,11 +264,15 @@ export async function updateJob(
       fields.is_active !== current.is_active;
     const row = {
       ...fields,
+      retry: jsonb(tx, fields.retry),
       metadata: jsonb(tx, { ...checked.config, ...engineMetadata(current.metadata) }),
       next_run: timingChanged ? checked.nextRun : current.next_run,
       updated_at: now,
       // Activated again: the reason the system switched it off no longer holds.
       inactive_reason: fields.is_active ? null : current.inactive_reason,
+      // Setting is_active either way ends a pause; turning a job off also drops its pending retry.
+      ...(body.is_active === undefined ? {} : endedPause),
+      ...(fields.is_active ? {} : noPendingRetry),
     };
     const [job] = await nameTaken(
       fields,
@@ -362,6 +388,9 @@ export async function runJobNow(ctx: AppContext, caller: Caller, id: string): Pr
   const deadline = new Date(Date.now() + defaultRecorderOptions.leaseSeconds * 1000);
   const { job, runId } = await sql.begin(async (tx) => {
     const job = await findScopedJob<JobRow>(tx, caller, id, JOB_COLUMNS, { forUpdate: true });
+    if (job.paused_at) {
+      throw new ConflictError(`job ${id} is paused (${job.paused_reason}); resume it to run it`);
+    }
     const busy = new ConflictError(
       `a run of job ${id} is in progress; try again when it has finished`,
     );
@@ -394,6 +423,9 @@ export async function runJobNow(ctx: AppContext, caller: Caller, id: string): Pr
   >`select ${sql(RUN_COLUMNS)} from cron_job_run where id = ${runId}`;
   return run!;
 }
+
+const endedPause = { paused_reason: null, paused_at: null, paused_by: null, paused_until: null };
+const noPendingRetry = { retry_at: null, retry_for: null, retry_attempt: null };
 
 function validateJob(
   ctx: AppContext,
@@ -430,6 +462,12 @@ function validateJob(
     }
   }
   if (!fields.is_active) nextRun = null;
+  if (fields.retry.initial_delay_seconds > fields.retry.max_delay_seconds) {
+    errors.push({
+      path: 'retry.initial_delay_seconds',
+      message: `must not exceed max_delay_seconds (${fields.retry.max_delay_seconds})`,
+    });
+  }
 
   const executor = ctx.registry.get(fields.function_name);
   if (options.skipExecutor) {

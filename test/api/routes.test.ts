@@ -141,9 +141,21 @@ describe('POST /jobs and GET /jobs/{id}', () => {
         last_execution_status: null,
         last_error: null,
         last_duration_ms: null,
+        consecutive_failures: 0,
       },
       timeout_seconds: 60,
       precise: false,
+      retry: {
+        max_attempts: 1,
+        backoff: 'exponential',
+        initial_delay_seconds: 30,
+        max_delay_seconds: 3600,
+      },
+      pause_after_failures: null,
+      paused_reason: null,
+      paused_at: null,
+      paused_by: null,
+      paused_until: null,
       last_run: null,
       next_run: expect.stringMatching(/T00:00:00\.000Z$/),
       created_at: expect.stringMatching(ISO),
@@ -345,6 +357,7 @@ describe('PUT /jobs/{id}', () => {
       last_execution_status: 'success',
       last_error: null,
       last_duration_ms: job.metadata.last_duration_ms,
+      consecutive_failures: 0,
     });
     expect(response.body.next_run).toBe(job.next_run);
     expect((await jobRow(job.id))!.metadata).toEqual(response.body.metadata);

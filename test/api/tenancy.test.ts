@@ -79,6 +79,11 @@ const samples: Record<RouteName, (target: Target) => { path: string; body?: unkn
   }),
   'delete-job': (target) => ({ path: `/api/cron/jobs/${jobs[target]}` }),
   'run-job-now': (target) => ({ path: `/api/cron/jobs/${jobs[target]}/run` }),
+  'pause-job': (target) => ({
+    path: `/api/cron/jobs/${jobs[target]}/pause`,
+    body: { reason: 'maintenance' },
+  }),
+  'resume-job': (target) => ({ path: `/api/cron/jobs/${jobs[target]}/resume` }),
   'list-runs': (target) => ({ path: `/api/cron/jobs/${jobs[target]}/runs` }),
   'list-all-runs': (target) => ({
     path: `/api/cron/runs${target === 'global' ? '' : `?tenant_id=${tenantOf[target]}`}`,

@@ -82,6 +82,7 @@ function runExecutor() {
     sql,
     config: markUsersOffline.configSchema.parse({ timeout_minutes: 5 }),
     tenantId: null,
+    attempt: 1,
     signal: new AbortController().signal,
     log: silentLog,
     secret: async () => null,

@@ -546,6 +546,8 @@ describe('precise jobs', () => {
     expect([...SCHEDULE_MANAGERS].sort()).toEqual([
       'create-job',
       'delete-job',
+      'pause-job',
+      'resume-job',
       'run-due-jobs',
       'run-job',
       'run-sweep',
