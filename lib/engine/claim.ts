@@ -66,7 +66,7 @@ export async function claimDueJobs(
      * or not it is due yet.
      */
     only?: { jobId: string; slot: Date } | undefined;
-    /** Claim slots among these jobs only (still due ones), in this order: a slice of fairDueOrder(). */
+    /** Claim among these jobs only (still due ones), in this order: a slice of fairDueOrder(). */
     ids?: string[] | undefined;
   },
 ): Promise<ClaimResult> {
@@ -96,7 +96,11 @@ export async function claimDueJobs(
         select ${columns}, 'retry' as kind, false as busy
         from cron_job j
         where ${
-          only ? tx`j.id = ${only.jobId} and j.retry_at = ${only.slot}` : tx`j.retry_at <= ${now}`
+          only
+            ? tx`j.id = ${only.jobId} and j.retry_at = ${only.slot}`
+            : options.ids
+              ? tx`j.id = any(${options.ids}::uuid[]) and j.retry_at <= ${now}`
+              : tx`j.retry_at <= ${now}`
         } and (j.next_run is null or j.next_run > ${now})
           and j.paused_at is null and (j.is_active or j.schedule like 'at:%')
           and j.timeout_seconds <= ${options.maxTimeoutSeconds} and not ${running}
@@ -107,12 +111,9 @@ export async function claimDueJobs(
       select * from slots union all select * from retries`;
     if (due.length === 0) return { claimed: 0, runnable: [], skipped: [] };
     if (options.ids) {
-      // Start the batch in the order asked for (the fair order), not in the order of the scan;
-      // retries (not in `ids`) come after the slots.
+      // Start the batch in the order asked for (the fair order), not in the order of the scan.
       const position = new Map(options.ids.map((id, index) => [id, index]));
-      const rank = (job: DueRow) =>
-        job.kind === 'slot' ? (position.get(job.id) ?? 0) : Number.MAX_SAFE_INTEGER;
-      due.sort((a, b) => rank(a) - rank(b));
+      due.sort((a, b) => position.get(a.id)! - position.get(b.id)!);
     }
 
     const slots = new Map<string, { next: Date | null; problem: string | null }>();
@@ -212,7 +213,7 @@ function consecutiveFailures(metadata: Record<string, unknown>): number {
 }
 
 /**
- * The due jobs in fair order, for the sweep to claim slice by slice: round-robin across tenants
+ * The due jobs (slots and retries) in fair order, for the sweep to claim slice by slice: round-robin across tenants
  * (global jobs count as one tenant). Each tenant's jobs keep their slot order; every tenant's
  * oldest slot comes before any tenant's second, and within a turn jobs go by slot. So a tenant with 90,000 due jobs delays another tenant's 10 by at most 10 turns
  * of each due tenant, never by its own backlog. Reads every due row once (no locks); at most
@@ -222,15 +223,19 @@ export async function fairDueOrder(
   sql: Sql,
   options: { now: Date; maxTimeoutSeconds: number; limit: number },
 ): Promise<string[]> {
+  // A job is due for its slot or for a pending retry (see claimDueJobs for which one it gets).
   const rows = await sql<{ id: string }[]>`
     select id from (
-      select id, next_run,
-        row_number() over (partition by tenant_id order by next_run, id) as turn
-      from cron_job
-      where is_active and next_run <= ${options.now}
-        and timeout_seconds <= ${options.maxTimeoutSeconds}
+      select id, due_at, row_number() over (partition by tenant_id order by due_at, id) as turn
+      from (
+        select id, tenant_id,
+          case when is_active and next_run <= ${options.now} then next_run else retry_at end as due_at
+        from cron_job
+        where ((is_active and next_run <= ${options.now}) or retry_at <= ${options.now})
+          and timeout_seconds <= ${options.maxTimeoutSeconds}
+      ) due_jobs
     ) due
-    order by turn, next_run, id
+    order by turn, due_at, id
     limit ${options.limit}`;
   return rows.map((row) => row.id);
 }
