@@ -28,7 +28,9 @@ function sample(route: (typeof routeTable)[number]) {
       ? { name: `new ${Math.random()}`, schedule: 'daily', function_name: 'markUsersOffline' }
       : route.name === 'update-job'
         ? { timeout_seconds: 120 }
-        : undefined;
+        : route.name === 'pause-job'
+          ? { reason: 'maintenance' }
+          : undefined;
   return { path, body };
 }
 

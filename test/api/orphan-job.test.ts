@@ -29,7 +29,7 @@ describe('a job whose executor is gone', () => {
     const repointed = await server.request('PUT', `/api/cron/jobs/${job!.id}`, {
       body: { function_name: 'markUsersOffline', metadata: { keep: null }, is_active: true },
     });
-    expect(repointed.status).toBe(200);
+    expect(repointed.status, repointed.text).toBe(200);
     expect(repointed.body.is_active).toBe(true);
   });
 });

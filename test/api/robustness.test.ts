@@ -1,3 +1,4 @@
+import { ENGINE_METADATA_KEYS } from '../../lib/engine/metadata';
 import { describe, expect, it } from 'vitest';
 import { builtInExecutors } from '../../lib/executors/built-ins';
 import { createRegistry } from '../../lib/executors/registry';
@@ -222,7 +223,7 @@ describe('wrong shapes, sizes and numbers', () => {
     const response = await request('POST', '/api/cron/jobs', { body });
     expect(response.status, response.text.slice(0, 300)).toBe(201);
     const fetched = await request('GET', `/api/cron/jobs/${response.body.id}`);
-    expect(Object.keys(fetched.body.metadata)).toHaveLength(1305);
+    expect(Object.keys(fetched.body.metadata)).toHaveLength(1300 + ENGINE_METADATA_KEYS.length);
     expectHandled(await request('GET', '/api/cron/jobs?limit=200'), 'list');
   });
 });

@@ -54,7 +54,8 @@ export async function waitFor<T>(
 
 const WORKER = fileURLToPath(new URL('./sweep-worker.ts', import.meta.url));
 
-export type WorkerOptions = Omit<SweepOptions, 'now' | 'deadline'> & { pool?: number };
+/** `at`: the sweep's clock stands at this instant (ISO 8601) instead of running. */
+export type WorkerOptions = Omit<SweepOptions, 'now' | 'deadline'> & { pool?: number; at?: string };
 
 export type WorkerReply =
   { ok: true; pid: number; summary: SweepSummary } | { ok: false; pid: number; error: string };
@@ -153,8 +154,8 @@ export async function runFigures(sql: Sql, now = new Date()): Promise<RunFigures
     select
       (select count(*)::int from cron_job_run) as runs,
       (select count(*)::int from (
-        select from cron_job_run where trigger = 'schedule'
-        group by job_id, scheduled_for having count(*) > 1) d) as duplicates,
+        select from cron_job_run where trigger in ('schedule', 'retry')
+        group by job_id, scheduled_for, attempt having count(*) > 1) d) as duplicates,
       (select count(*)::int from cron_job_run where status = 'running') as running,
       (select count(*)::int from cron_job_run where status = 'lost') as lost,
       (select count(*)::int from cron_job_run where status = 'success') as success,

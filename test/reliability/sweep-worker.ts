@@ -7,8 +7,8 @@
  * (`{"ok":true,"summary":{...}}` or `{"ok":false,"error":"..."}`) and exits. With --serve it prints
  * `{"ready":true}` and then runs one sweep per line read from stdin (a line may hold JSON options
  * that override the command line's), answering each with one JSON line, until stdin closes.
- * Options: the sweep's options plus `pool` (connections, default 4). Engine warnings and errors go
- * to stderr.
+ * Options: the sweep's options plus `pool` (connections, default 4) and `at` (an ISO instant the
+ * sweep's clock stands at). Engine warnings and errors go to stderr.
  */
 import { createInterface } from 'node:readline';
 import { connect } from '../../lib/db';
@@ -16,7 +16,7 @@ import type { Log } from '../../lib/logger';
 import { sweep, type SweepOptions } from '../../lib/engine/sweep';
 import { testRegistry } from '../helpers/jobs';
 
-type WorkerOptions = Omit<SweepOptions, 'now' | 'deadline'> & { pool?: number };
+type WorkerOptions = Omit<SweepOptions, 'now' | 'deadline'> & { pool?: number; at?: string };
 
 const [databaseUrl, optionsText = '{}', ...flags] = process.argv.slice(2);
 if (!databaseUrl) {
@@ -31,10 +31,10 @@ const toStderr = (level: string) => (message: string, extra?: Record<string, unk
 const log: Log = { debug() {}, info() {}, warn: toStderr('warn'), error: toStderr('error') };
 
 async function sweepOnce(overrides: WorkerOptions): Promise<string> {
-  const options: WorkerOptions = { ...baseOptions, ...overrides };
-  delete options.pool;
+  const { pool: _, at, ...options } = { ...baseOptions, ...overrides };
   try {
-    const summary = await sweep({ sql, registry: testRegistry, log }, options);
+    const clock = at === undefined ? {} : { now: () => new Date(at) };
+    const summary = await sweep({ sql, registry: testRegistry, log }, { ...options, ...clock });
     return JSON.stringify({ ok: true, pid: process.pid, summary: { ...summary, results: [] } });
   } catch (error) {
     return JSON.stringify({ ok: false, pid: process.pid, error: (error as Error).message });
