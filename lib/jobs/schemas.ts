@@ -58,24 +58,29 @@ export const retryPolicyInput = z
       .min(max_attempts.min)
       .max(max_attempts.max)
       .optional()
-      .meta({ default: defaultRetryPolicy.max_attempts })
-      .describe('Runs per slot, the first included; 1 never retries'),
+      .describe(
+        `Runs per slot, the first included; 1 never retries. Default ${defaultRetryPolicy.max_attempts}.`,
+      ),
     backoff: z
       .enum(['exponential', 'fixed'])
       .optional()
-      .meta({ default: defaultRetryPolicy.backoff })
-      .describe('exponential: the delay cap doubles per attempt; fixed: it stays the same'),
+      .describe(
+        `exponential: the delay cap doubles per attempt; fixed: it stays the same. Default "${defaultRetryPolicy.backoff}".`,
+      ),
     initial_delay_seconds: seconds(initial_delay_seconds)
       .optional()
-      .meta({ default: defaultRetryPolicy.initial_delay_seconds }),
+      .describe(
+        `The delay cap before the first retry; not above max_delay_seconds. Default ${defaultRetryPolicy.initial_delay_seconds}.`,
+      ),
     max_delay_seconds: seconds(max_delay_seconds)
       .optional()
-      .meta({ default: defaultRetryPolicy.max_delay_seconds }),
+      .describe(`No delay cap grows beyond this. Default ${defaultRetryPolicy.max_delay_seconds}.`),
   })
   .describe(
-    'Retries of a failed, timed-out or lost run of a slot. Each waits a random delay in [0, cap] ' +
-      '(full jitter), cap = min(max_delay_seconds, initial_delay_seconds × 2^(attempt − 1)) ' +
-      '(fixed: min(max, initial))',
+    'Retries of a failed, timed-out or lost run of a slot, each a run of its own (trigger retry, ' +
+      'attempt 2, 3, …). Each waits a random delay in [0, cap] (full jitter), cap = ' +
+      'min(max_delay_seconds, initial_delay_seconds × 2^(attempt − 1)) (fixed: min(max, initial)). ' +
+      'Replaced whole: omitted keys take their defaults. Default: no retries.',
   );
 
 const retryPolicySchema = z.object({
@@ -91,7 +96,9 @@ export const pauseAfterFailures = z
   .min(1)
   .max(1000)
   .nullable()
-  .describe('Pause the job after this many failed slots in a row (null: never)');
+  .describe(
+    'Pause the job (paused_by engine) after this many failed slots in a row; null: never. Default null.',
+  );
 export const tenantId = text().min(1).max(100);
 
 const writableJobFields = {
@@ -147,8 +154,8 @@ export const createJobBody = z.strictObject({
     .optional()
     .describe('Start at the exact slot (EventBridge Scheduler). Default false.'),
   secret: writableJobFields.secret.optional(),
-  retry: writableJobFields.retry.optional().meta({ default: defaultRetryPolicy }),
-  pause_after_failures: writableJobFields.pause_after_failures.optional().meta({ default: null }),
+  retry: writableJobFields.retry.optional(),
+  pause_after_failures: writableJobFields.pause_after_failures.optional(),
 });
 export type CreateJobBody = z.infer<typeof createJobBody>;
 

@@ -31,7 +31,8 @@ const toStderr = (level: string) => (message: string, extra?: Record<string, unk
 const log: Log = { debug() {}, info() {}, warn: toStderr('warn'), error: toStderr('error') };
 
 async function sweepOnce(overrides: WorkerOptions): Promise<string> {
-  const { pool: _, at, ...options } = { ...baseOptions, ...overrides };
+  const { at, ...options } = { ...baseOptions, ...overrides };
+  delete options.pool;
   try {
     const clock = at === undefined ? {} : { now: () => new Date(at) };
     const summary = await sweep({ sql, registry: testRegistry, log }, { ...options, ...clock });
