@@ -77,6 +77,25 @@ describe('POST /jobs/{id}/pause and /resume', () => {
     const again = await request('POST', `/api/cron/jobs/${job.id}/resume`);
     expect(again.status).toBe(200);
     expect(again.body).toEqual(resumed.body);
+
+    const audit = await sql`
+      select action, actor, changes from cron_job_audit
+      where job_id = ${job.id} and action in ('pause', 'resume') order by at, id`;
+    expect(audit).toEqual([
+      {
+        action: 'pause',
+        actor: 'admin',
+        changes: {
+          paused_reason: { before: null, after: 'CRM maintenance' },
+          paused_until: { before: null, after: null },
+        },
+      },
+      {
+        action: 'resume',
+        actor: 'admin',
+        changes: { paused_reason: { before: 'CRM maintenance', after: null } },
+      },
+    ]);
   });
 
   it('PUT is_active true ends a pause; PUT is_active false ends it without an end', async () => {

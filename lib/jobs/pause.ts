@@ -4,16 +4,28 @@ import { pauseJob as pauseJobRow, resumeJob as resumeJobRow } from '../engine/pa
 import { syncTriggers } from '../engine/triggers';
 import type { Caller } from '../identity/caller';
 import type { PauseJobBody } from './schemas';
+import { recordAudit } from './audit';
 import { findScopedJob } from './scope';
 import { getJob, type JobRow } from './service';
 
-type PauseFields = Pick<JobRow, 'id' | 'schedule' | 'timezone' | 'paused_at'>;
-const PAUSE_COLUMNS = ['id', 'schedule', 'timezone', 'paused_at'] as const;
+type PauseFields = Pick<
+  JobRow,
+  'id' | 'tenant_id' | 'schedule' | 'timezone' | 'paused_at' | 'paused_reason' | 'paused_until'
+>;
+const PAUSE_COLUMNS = [
+  'id',
+  'tenant_id',
+  'schedule',
+  'timezone',
+  'paused_at',
+  'paused_reason',
+  'paused_until',
+] as const;
 
 /**
  * Pauses a job the caller may see: it stops running (its exact-time trigger is removed) until
  * resumed, or until `until` when given. Pausing a paused job replaces its reason and end.
- * `paused_by` is the caller's subject.
+ * `paused_by` is the caller's subject; the audit trail records the pause.
  */
 export async function pauseJob(
   ctx: AppContext,
@@ -29,8 +41,20 @@ export async function pauseJob(
     ]);
   }
   await ctx.sql.begin(async (tx) => {
-    await findScopedJob<PauseFields>(tx, caller, id, PAUSE_COLUMNS, { forUpdate: true });
+    const job = await findScopedJob<PauseFields>(tx, caller, id, PAUSE_COLUMNS, {
+      forUpdate: true,
+    });
     await pauseJobRow(tx, id, { reason: body.reason, until, by: caller.subject, now });
+    await recordAudit(tx, {
+      job_id: id,
+      tenant_id: job.tenant_id,
+      action: 'pause',
+      actor: caller,
+      changes: {
+        paused_reason: { before: job.paused_reason, after: body.reason },
+        paused_until: { before: job.paused_until, after: until },
+      },
+    });
   });
   await syncTriggers(ctx, [id]);
   return getJob(ctx, caller, id);
@@ -51,7 +75,15 @@ export async function resumeJob(
     const job = await findScopedJob<PauseFields>(tx, caller, id, PAUSE_COLUMNS, {
       forUpdate: true,
     });
-    if (job.paused_at) await resumeJobRow(tx, job, now, now);
+    if (!job.paused_at) return;
+    await resumeJobRow(tx, job, now, now);
+    await recordAudit(tx, {
+      job_id: id,
+      tenant_id: job.tenant_id,
+      action: 'resume',
+      actor: caller,
+      changes: { paused_reason: { before: job.paused_reason, after: null } },
+    });
   });
   await syncTriggers(ctx, [id]);
   return getJob(ctx, caller, id);
