@@ -7,24 +7,36 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { routeTable } from '../lib/http/route-table';
 import type { CronConfig } from './config';
+import type { ConsoleSignIn } from './console';
 import type { CronFunctions } from './functions';
 import { acknowledge } from './nag';
 
 /**
  * The HTTP API: one Lambda function and route per routing-table entry. Every route but health
- * requires IAM (SigV4) or, when an issuer and audience are configured, a JWT.
+ * requires IAM (SigV4) or, when an issuer and audience are configured or the console is on, a JWT.
  */
 export class CronApi extends Construct {
   readonly api: apigw.HttpApi;
   readonly stage: apigw.HttpStage;
 
-  constructor(scope: Construct, id: string, config: CronConfig, functions: CronFunctions) {
+  constructor(
+    scope: Construct,
+    id: string,
+    config: CronConfig,
+    functions: CronFunctions,
+    /** The console's user pool (`-c console=true`): its tokens are the API's JWTs. */
+    consoleSignIn?: ConsoleSignIn,
+  ) {
     super(scope, id);
+    const jwt = consoleSignIn
+      ? { issuer: consoleSignIn.issuer, audience: [consoleSignIn.client.userPoolClientId] }
+      : config.jwt;
     this.api = new apigw.HttpApi(this, 'Api', {
       description: 'CRM cron jobs API',
       createDefaultStage: false,
-      defaultAuthorizer: config.jwt
-        ? new HttpJwtAuthorizer('Jwt', config.jwt.issuer, { jwtAudience: config.jwt.audience })
+      // Cognito access tokens carry no `aud`; API Gateway then checks `client_id` against it.
+      defaultAuthorizer: jwt
+        ? new HttpJwtAuthorizer('Jwt', jwt.issuer, { jwtAudience: jwt.audience })
         : new HttpIamAuthorizer(),
     });
     this.stage = new apigw.HttpStage(this, 'DefaultStage', {

@@ -70,6 +70,12 @@ export interface CronConfig {
    * caller's tenant, `adminScope` the scope that makes a caller an admin.
    */
   jwt: { issuer: string; audience: string[]; tenantClaim: string; adminScope: string } | undefined;
+  /**
+   * The operator console in AWS (`-c console=true`, off by default): CloudFront + S3 + a Cognito
+   * user pool whose access tokens the API's JWT authorizer then accepts (instead of IAM).
+   * `tenantClaim` and `adminScope` are what the pool's tokens carry (jwtTenantClaim, jwtAdminScope).
+   */
+  console: { tenantClaim: string; adminScope: string } | undefined;
   /** Stage throttling: steady requests per second and burst. */
   apiRateLimit: number;
   apiBurstLimit: number;
@@ -174,8 +180,17 @@ export function readConfig(node: Pick<Node, 'tryGetContext'>): CronConfig {
   }
   const tenantClaim = str('jwtTenantClaim') ?? DEFAULT_JWT_IDENTITY.tenantClaim;
   const adminScope = str('jwtAdminScope') ?? DEFAULT_JWT_IDENTITY.adminScope;
-  if (!issuer && (raw('jwtTenantClaim') !== undefined || raw('jwtAdminScope') !== undefined)) {
-    throw new Error('Context jwtTenantClaim and jwtAdminScope need jwtIssuer');
+  const consoleOn = bool('console', false);
+  if (consoleOn && issuer) {
+    // An HTTP API has one JWT authorizer, with one issuer: the console's user pool.
+    throw new Error('Context console=true and jwtIssuer cannot be combined');
+  }
+  if (
+    !issuer &&
+    !consoleOn &&
+    (raw('jwtTenantClaim') !== undefined || raw('jwtAdminScope') !== undefined)
+  ) {
+    throw new Error('Context jwtTenantClaim and jwtAdminScope need jwtIssuer or console=true');
   }
   for (const [key, value] of [
     ['jwtTenantClaim', tenantClaim],
@@ -257,6 +272,7 @@ export function readConfig(node: Pick<Node, 'tryGetContext'>): CronConfig {
     sweepIntervalMinutes: int('sweepIntervalMinutes', 5, 1, 60),
     alarmEmail: str('alarmEmail'),
     jwt: issuer && audience ? { issuer, audience, tenantClaim, adminScope } : undefined,
+    console: consoleOn ? { tenantClaim, adminScope } : undefined,
     apiRateLimit: int('apiRateLimit', 50, 1, 10_000),
     apiBurstLimit: int('apiBurstLimit', 100, 1, 5_000),
     // 3 sweeps overlap when each takes its full 15 minutes on a 5-minute rule; 10 precise jobs

@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { CronAlarms } from './alarms';
 import { CronApi } from './api';
 import type { CronConfig } from './config';
+import { ConsoleSignIn, ConsoleSite } from './console';
 import { CronDatabase } from './database';
 import { CronFunctions } from './functions';
 import { Migrations } from './migrations';
@@ -29,6 +30,8 @@ export class CronStack extends Stack {
   readonly api: CronApi;
   readonly migrations: Migrations;
   readonly alarms: CronAlarms;
+  /** The operator console in AWS, when `-c console=true`. */
+  readonly console: { signIn: ConsoleSignIn; site: ConsoleSite } | undefined;
 
   constructor(scope: Construct, id: string, props: CronStackProps) {
     super(scope, id, props);
@@ -71,7 +74,13 @@ export class CronStack extends Stack {
       asyncRetries: { retryAttempts: 2, maxEventAge: Duration.hours(1) },
     });
     this.scheduling.bindRunJob(runJob);
-    this.api = new CronApi(this, 'Api', config, this.functions);
+    const signIn = config.console
+      ? new ConsoleSignIn(this, 'ConsoleSignIn', { config, entry: props.entry })
+      : undefined;
+    this.api = new CronApi(this, 'Api', config, this.functions, signIn);
+    this.console = signIn
+      ? { signIn, site: new ConsoleSite(this, 'Console', { api: this.api.api, signIn }) }
+      : undefined;
     this.alarms = new CronAlarms(this, 'Alarms', {
       sweep: this.sweep,
       runJob,
@@ -93,5 +102,11 @@ export class CronStack extends Stack {
       value: this.migrations.function.logGroup.logGroupName,
     });
     new CfnOutput(this, 'MigrateFunctionName', { value: this.migrations.function.functionName });
+    if (this.console) {
+      new CfnOutput(this, 'ConsoleUrl', {
+        value: `https://${this.console.site.distribution.distributionDomainName}/`,
+      });
+      new CfnOutput(this, 'ConsoleUserPoolId', { value: this.console.signIn.userPool.userPoolId });
+    }
   }
 }

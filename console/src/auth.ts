@@ -4,9 +4,9 @@
  * publishes /console-config.json naming a Cognito user pool; the console then signs in through
  * the hosted UI with the authorization-code flow and PKCE, and sends the access token.
  */
-export interface ConsoleConfig {
-  cognito?: { domain: string; clientId: string; scopes: string[] };
-}
+import type { ConsoleConfig } from './config';
+
+export type { ConsoleConfig };
 
 const TOKEN_KEY = 'crm-cron.token';
 const PKCE_KEY = 'crm-cron.pkce';

@@ -14,6 +14,7 @@ describe('readConfig', () => {
       dbName: 'crm_cron',
       dbUser: 'crm_cron',
       jwt: undefined,
+      console: undefined,
       createVpcEndpoints: true,
       database: {
         mode: 'new',
@@ -98,6 +99,17 @@ describe('readConfig', () => {
     expect(() => read({ ...existingContext, [key]: undefined })).toThrow(key);
   });
 
+  it('console=true names the tenant claim and admin scope its tokens carry', () => {
+    expect(read({ console: 'true' }).console).toEqual({
+      tenantClaim: 'tenant_id',
+      adminScope: 'cron:admin',
+    });
+    expect(read({ console: true, jwtTenantClaim: 'org' }).console).toEqual({
+      tenantClaim: 'org',
+      adminScope: 'cron:admin',
+    });
+  });
+
   it.each([
     [{ existingSubnetIds: 'subnet-0123456789abcdef0' }, 'one subnet per'],
     [{ dbInstanceClass: 't4g.small' }, 'dbInstanceClass applies only to a new database'],
@@ -121,6 +133,12 @@ describe('readConfig', () => {
     [{ profile: 'toString' }, 'profile must be one of development, production'],
     [{ runJobReservedConcurrency: '0' }, 'runJobReservedConcurrency must be an integer from 1'],
     [{ runRetentionDays: '0' }, 'runRetentionDays must be an integer from 1'],
+    [
+      { console: 'true', jwtIssuer: 'https://i/', jwtAudience: 'a' },
+      'console=true and jwtIssuer cannot be combined',
+    ],
+    [{ jwtTenantClaim: 'org' }, 'jwtTenantClaim and jwtAdminScope need jwtIssuer or console=true'],
+    [{ console: 'yes' }, 'console must be true or false'],
   ])('rejects %o', (context, message) => {
     expect(() => read(context)).toThrow(message);
   });

@@ -97,11 +97,14 @@ let existing: Synthesized;
 let production: Synthesized;
 /** New mode with every option flipped, plus one deliberately unacknowledged resource. */
 let variant: Synthesized;
+/** `-c console=true`: the operator console on CloudFront + S3 + Cognito. */
+let withConsole: Synthesized;
 
 beforeAll(() => {
   fresh = synth({});
   existing = synth(existingContext);
   production = synth({ profile: 'production' });
+  withConsole = synth({ console: 'true' });
   variant = synth(
     {
       dbAuth: 'secret',
@@ -121,8 +124,8 @@ afterAll(() => {
   for (const outdir of outdirs) rmSync(outdir, { recursive: true, force: true });
 });
 
-const modes = () => ({ new: fresh, existing, production, variant });
-const eachMode = (names: ('new' | 'existing' | 'production' | 'variant')[]) =>
+const modes = () => ({ new: fresh, existing, production, variant, console: withConsole });
+const eachMode = (names: ('new' | 'existing' | 'production' | 'variant' | 'console')[]) =>
   names.map((name) => [name, () => modes()[name]] as const);
 
 describe('caller identity', () => {
@@ -156,7 +159,7 @@ describe('caller identity', () => {
 });
 
 describe('cdk-nag AwsSolutions', () => {
-  it.each(eachMode(['new', 'existing', 'production']))(
+  it.each(eachMode(['new', 'existing', 'production', 'console']))(
     'has no unacknowledged finding in %s mode',
     (_, get) => {
       const { findings, otherFindings, annotations, synthError } = get();
@@ -894,3 +897,178 @@ it.each(eachMode(['new', 'existing']))(
     expect(outputs.ApiUrl).toBeDefined();
   },
 );
+
+describe('operator console (-c console=true)', () => {
+  const resourcesOf = (template: Template, type: string) =>
+    Object.values(template.findResources(type));
+
+  it('is off by default: no distribution, bucket or user pool', () => {
+    for (const type of [
+      'AWS::CloudFront::Distribution',
+      'AWS::S3::Bucket',
+      'AWS::Cognito::UserPool',
+      'Custom::CDKBucketDeployment',
+    ]) {
+      fresh.template.resourceCountIs(type, 0);
+    }
+    expect(fresh.stack.console).toBeUndefined();
+  });
+
+  it('serves the console from a private bucket through origin access control, HTTPS only', () => {
+    const { stack, template } = withConsole;
+    const site = must(stack.console, 'console').site;
+    const bucket = id(stack, site.bucket);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+    });
+    template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', {
+      OriginAccessControlConfig: Match.objectLike({
+        OriginAccessControlOriginType: 's3',
+        SigningBehavior: 'always',
+        SigningProtocol: 'sigv4',
+      }),
+    });
+    const [distribution] = resourcesOf(template, 'AWS::CloudFront::Distribution');
+    const config = must(distribution, 'distribution').Properties.DistributionConfig;
+    expect(config.DefaultRootObject).toBe('index.html');
+    const s3Origin = config.Origins.find(
+      (origin: { Id: string }) => origin.Id === config.DefaultCacheBehavior.TargetOriginId,
+    );
+    expect(s3Origin.DomainName).toEqual({ 'Fn::GetAtt': [bucket, 'RegionalDomainName'] });
+    expect(s3Origin.OriginAccessControlId).toBeDefined();
+    expect(s3Origin.S3OriginConfig.OriginAccessIdentity).toBe('');
+    expect(config.DefaultCacheBehavior.ViewerProtocolPolicy).toBe('https-only');
+    // Only CloudFront (this distribution) may read the bucket.
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: bucket },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudfront.amazonaws.com' },
+            Action: 's3:GetObject',
+            Condition: {
+              StringEquals: { 'AWS:SourceArn': Match.objectLike({}) },
+            },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('forwards /api/cron/* to the HTTP API uncached, with every method and viewer header but Host', () => {
+    const { stack, template } = withConsole;
+    const [distribution] = resourcesOf(template, 'AWS::CloudFront::Distribution');
+    const config = must(distribution, 'distribution').Properties.DistributionConfig;
+    expect(config.CacheBehaviors).toHaveLength(1);
+    const [api] = config.CacheBehaviors;
+    expect(api).toMatchObject({
+      PathPattern: '/api/cron/*',
+      ViewerProtocolPolicy: 'https-only',
+      AllowedMethods: expect.arrayContaining(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']),
+      // Managed policies: CachingDisabled, AllViewerExceptHostHeader.
+      CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad',
+      OriginRequestPolicyId: 'b689b0a8-53d0-40ab-baf2-68738e2966ac',
+    });
+    const origin = config.Origins.find((o: { Id: string }) => o.Id === api.TargetOriginId);
+    expect(origin.CustomOriginConfig.OriginProtocolPolicy).toBe('https-only');
+    expect(origin.DomainName).toEqual({
+      'Fn::Select': [
+        2,
+        { 'Fn::Split': ['/', { 'Fn::GetAtt': [id(stack, stack.api.api), 'ApiEndpoint'] }] },
+      ],
+    });
+  });
+
+  it('signs in with a Cognito app client: code flow + PKCE, no secret, back to the distribution', () => {
+    const { stack, template } = withConsole;
+    const { site, signIn } = must(stack.console, 'console');
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      UserPoolTier: 'ESSENTIALS',
+      Schema: Match.arrayWith([Match.objectLike({ Name: 'tenant_id', Mutable: true })]),
+      LambdaConfig: {
+        PreTokenGenerationConfig: {
+          LambdaArn: { 'Fn::GetAtt': [id(stack, signIn.node.findChild('TokenClaims')), 'Arn'] },
+          LambdaVersion: 'V2_0',
+        },
+      },
+    });
+    template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: 'admins' });
+    template.resourceCountIs('AWS::Cognito::UserPoolDomain', 1);
+    const url = {
+      'Fn::Join': [
+        '',
+        ['https://', { 'Fn::GetAtt': [id(stack, site.distribution), 'DomainName'] }, '/'],
+      ],
+    };
+    const [client] = resourcesOf(template, 'AWS::Cognito::UserPoolClient');
+    // A public client (no secret) using the code flow; the console adds PKCE (S256) to it.
+    expect(must(client, 'client').Properties).toMatchObject({
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthFlowsUserPoolClient: true,
+      GenerateSecret: false,
+      CallbackURLs: [url],
+      LogoutURLs: [url],
+      SupportedIdentityProviders: ['COGNITO'],
+    });
+    expect(client!.Properties.AllowedOAuthFlows).not.toContain('implicit');
+    // The trigger names the same claim and scope as the API functions read.
+    const trigger = template.toJSON().Resources[id(stack, signIn.node.findChild('TokenClaims'))];
+    expect(trigger.Properties.Environment.Variables).toEqual({
+      JWT_TENANT_CLAIM: 'tenant_id',
+      JWT_ADMIN_SCOPE: 'cron:admin',
+    });
+    expect(
+      template.toJSON().Resources[fnId(stack, 'list-jobs')].Properties.Environment.Variables,
+    ).toMatchObject({ JWT_TENANT_CLAIM: 'tenant_id', JWT_ADMIN_SCOPE: 'cron:admin' });
+  });
+
+  it("the API's JWT authorizer trusts the pool's issuer and the console's client", () => {
+    const { stack, template } = withConsole;
+    const { signIn } = must(stack.console, 'console');
+    template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      JwtConfiguration: {
+        Issuer: { 'Fn::GetAtt': [id(stack, signIn.userPool), 'ProviderURL'] },
+        Audience: [{ Ref: id(stack, signIn.client) }],
+      },
+    });
+    for (const route of Object.values(template.findResources('AWS::ApiGatewayV2::Route'))) {
+      if (route.Properties.RouteKey === 'GET /api/cron/health') continue;
+      expect(route.Properties.AuthorizationType, route.Properties.RouteKey).toBe('JWT');
+    }
+  });
+
+  it('deploys console-config.json with the hosted UI domain, client id and scopes, and invalidates', () => {
+    const { stack, template } = withConsole;
+    const { site, signIn } = must(stack.console, 'console');
+    const [deployment] = resourcesOf(template, 'Custom::CDKBucketDeployment');
+    expect(must(deployment, 'deployment').Properties).toMatchObject({
+      DestinationBucketName: { Ref: id(stack, site.bucket) },
+      DistributionId: { Ref: id(stack, site.distribution) },
+      DistributionPaths: ['/*'],
+      Prune: true,
+    });
+    // Two sources: the console build and the generated config, whose deploy-time values are
+    // the hosted UI domain and the client id.
+    expect(deployment!.Properties.SourceObjectKeys).toHaveLength(2);
+    const markers = Object.values(deployment!.Properties.SourceMarkers[1] as object);
+    expect(markers).toEqual(
+      expect.arrayContaining([
+        { Ref: id(stack, signIn.domain) },
+        { Ref: id(stack, signIn.client) },
+      ]),
+    );
+    expect(signIn.scopes).toEqual(['openid']);
+    expect(Object.keys(template.toJSON().Outputs)).toEqual(
+      expect.arrayContaining(['ConsoleUrl', 'ConsoleUserPoolId']),
+    );
+  });
+});
