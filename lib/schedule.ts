@@ -122,6 +122,12 @@ export function nextSlot(schedule: string, timeZone: string, after: Date): Date 
   return next === null ? null : new Date(next);
 }
 
+/** The UTC offset of `timeZone` at `at`, in minutes east of UTC (the engine's own reading of tz data). */
+export function utcOffsetMinutes(timeZone: string, at: Date): number {
+  formatterFor(timeZone);
+  return offsetAt(zoneFor(timeZone), instantOf(at)) / 60_000;
+}
+
 export function shortestIntervalSeconds(
   schedule: string,
   timeZone: string,

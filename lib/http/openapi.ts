@@ -16,6 +16,12 @@ import { routeTable, type Access, type RouteName } from './route-table';
 import { runLogPageSchema, runLogQuery } from './run-log-route';
 import { systemStatusSchema } from './system-route';
 import { listAllRunsQuery, runPageSchema } from './runs-route';
+import {
+  jobNextSlotsQuery,
+  jobNextSlotsSchema,
+  schedulePreviewQuery,
+  schedulePreviewSchema,
+} from './schedule-preview-route';
 
 const schema = (type: z.ZodType, io: 'input' | 'output' = 'output') =>
   z.toJSONSchema(type, { io, unrepresentable: 'any' });
@@ -205,6 +211,24 @@ function operations(): Record<RouteName, object> {
       parameters: queryParameters(listAllRunsQuery),
       responses: { '200': ok('Runs and the next page’s cursor', 'RunPage'), ...errors },
     },
+    'get-job-next-slots': {
+      summary:
+        'The job’s next slots (as the engine computes them) in local time and UTC, daylight-saving transitions marked; an inactive job’s too, with will_run false',
+      parameters: [idParameter, ...queryParameters(jobNextSlotsQuery)],
+      responses: {
+        '200': ok('The next slots', 'JobNextSlots'),
+        ...errors,
+        '404': problem('No such job'),
+      },
+    },
+    'preview-schedule': {
+      summary:
+        'The next slots of a schedule in a time zone, in local time and UTC, daylight-saving transitions marked; validates like a job write',
+      parameters: queryParameters(schedulePreviewQuery).map((parameter) =>
+        parameter.name === 'schedule' ? { ...parameter, required: true } : parameter,
+      ),
+      responses: { '200': ok('The next slots', 'SchedulePreview'), ...errors },
+    },
     'get-system': {
       summary:
         'System panel: the last sweep, how far due jobs lag, failed and lost runs of the last 24 h',
@@ -335,6 +359,8 @@ export function openApiDocument(registry: ExecutorRegistry): object {
         AuditPage: schema(
           z.object({ entries: z.array(auditEntrySchema), next_before: z.string().nullable() }),
         ),
+        SchedulePreview: schema(schedulePreviewSchema),
+        JobNextSlots: schema(jobNextSlotsSchema),
         ExecutorList: schema(
           z.object({
             executors: z.array(

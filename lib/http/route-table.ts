@@ -86,6 +86,21 @@ export const routeTable = [
     access: 'tenant',
     rights: [],
   },
+  {
+    name: 'get-job-next-slots',
+    method: 'GET',
+    path: '/api/cron/jobs/{id}/next',
+    access: 'tenant',
+    rights: [],
+  },
+  // The slots of any schedule, without a job: reads nothing stored, so any caller may ask.
+  {
+    name: 'preview-schedule',
+    method: 'GET',
+    path: '/api/cron/schedules/preview',
+    access: 'tenant',
+    rights: [],
+  },
   // Runs across jobs (the console's run list), scoped like jobs.
   { name: 'list-all-runs', method: 'GET', path: '/api/cron/runs', access: 'tenant', rights: [] },
   {

@@ -5,6 +5,7 @@ import type { RouteName } from './route-table';
 import { pauseJobRoute, resumeJobRoute } from './pause-handlers';
 import { getRunLogRoute } from './run-log-route';
 import { getSystemRoute } from './system-route';
+import { jobNextSlotsRoute, previewScheduleRoute } from './schedule-preview-route';
 import { listAllRunsRoute } from './runs-route';
 
 /**
@@ -30,4 +31,6 @@ export const routeHandlers: Record<RouteName, RouteHandler> = {
   'list-all-runs': listAllRunsRoute,
   'get-job-audit': getJobAuditRoute,
   'list-audit': listAuditRoute,
+  'get-job-next-slots': jobNextSlotsRoute,
+  'preview-schedule': previewScheduleRoute,
 };

@@ -22,7 +22,9 @@ beforeAll(async () => {
 
 /** A request for each route of the route table, with a valid body where one is needed. */
 function sample(route: (typeof routeTable)[number]) {
-  const path = route.path.replace('{id}', jobId).replace('{run_id}', runId);
+  const path =
+    route.path.replace('{id}', jobId).replace('{run_id}', runId) +
+    (route.name === 'preview-schedule' ? '?schedule=daily' : '');
   const body =
     route.name === 'create-job'
       ? { name: `new ${Math.random()}`, schedule: 'daily', function_name: 'markUsersOffline' }

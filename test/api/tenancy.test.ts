@@ -85,6 +85,8 @@ const samples: Record<RouteName, (target: Target) => { path: string; body?: unkn
   }),
   'resume-job': (target) => ({ path: `/api/cron/jobs/${jobs[target]}/resume` }),
   'list-runs': (target) => ({ path: `/api/cron/jobs/${jobs[target]}/runs` }),
+  'get-job-next-slots': (target) => ({ path: `/api/cron/jobs/${jobs[target]}/next` }),
+  'preview-schedule': () => ({ path: '/api/cron/schedules/preview?schedule=daily' }),
   'list-all-runs': (target) => ({
     path: `/api/cron/runs${target === 'global' ? '' : `?tenant_id=${tenantOf[target]}`}`,
   }),

@@ -1,0 +1,148 @@
+import * as z from 'zod';
+import { getJob } from '../jobs/service';
+import { text } from '../jobs/schemas';
+import { isValidTimeZone, parseSchedule, ScheduleError } from '../schedule';
+import { PREVIEW_DEFAULT_SLOTS, PREVIEW_MAX_SLOTS, previewSlots } from '../schedule-preview';
+import { routeWithQuery } from './api-handler';
+import { invalid } from './problem';
+
+// Decimal digits only, as for `limit`: Number() would also read 0x10, 1e1 or " 16".
+const count = z
+  .string()
+  .refine(
+    (value) =>
+      /^[0-9]{1,9}$/.test(value) && Number(value) >= 1 && Number(value) <= PREVIEW_MAX_SLOTS,
+    `must be a whole number from 1 to ${PREVIEW_MAX_SLOTS}, in decimal digits`,
+  )
+  .transform(Number)
+  .default(PREVIEW_DEFAULT_SLOTS)
+  .meta({
+    type: 'integer',
+    minimum: 1,
+    maximum: PREVIEW_MAX_SLOTS,
+    description: `How many slots. Default ${PREVIEW_DEFAULT_SLOTS}.`,
+  });
+
+export const schedulePreviewQuery = z.strictObject({
+  schedule: text()
+    .min(1)
+    .max(200)
+    .describe(
+      'A schedule as a job takes it: hourly, every_15_minutes, cron:<expr>, at:<local date-time>…',
+    ),
+  timezone: text().min(1).max(64).default('UTC').describe('IANA time zone. Default "UTC".'),
+  count,
+});
+
+export const jobNextSlotsQuery = z.strictObject({ count });
+
+const dstTransitionSchema = z.object({
+  kind: z.enum(['spring_forward', 'fall_back']),
+  at: z.iso.datetime().describe('The instant the clocks changed'),
+  offset_before: z.string(),
+  offset_after: z.string(),
+});
+
+const previewSlotSchema = z.object({
+  local: z.string().describe('Wall-clock time in the zone, without offset'),
+  utc: z.iso.datetime(),
+  offset: z.string().describe('UTC offset at the slot, e.g. +02:00'),
+  dst_transition: dstTransitionSchema
+    .nullable()
+    .describe(
+      'Set when the offset changed since the previous slot (or since now, for the first): the ' +
+        'slot may have been moved by the change (a slot in a spring-forward gap fires when the ' +
+        'clocks jump; a repeated fall-back hour fires once)',
+    ),
+});
+
+export const schedulePreviewSchema = z.object({
+  schedule: z.string(),
+  timezone: z.string(),
+  from: z.iso.datetime().describe('Slots are those strictly after this instant (now)'),
+  slots: z
+    .array(previewSlotSchema)
+    .describe('Fewer than count when the schedule ends (at:), empty when it has no slot left'),
+});
+
+export const jobNextSlotsSchema = schedulePreviewSchema.extend({
+  job_id: z.uuid(),
+  is_active: z.boolean(),
+  will_run: z
+    .boolean()
+    .describe(
+      'false when the job is inactive: the slots are its schedule’s, which the engine fires ' +
+        'only once the job is active again',
+    ),
+});
+
+/** GET /api/cron/schedules/preview: the next slots of any schedule, without a job. */
+export const previewScheduleRoute = routeWithQuery(
+  schedulePreviewQuery,
+  async (_request, _app, query) => {
+    const errors = [];
+    try {
+      parseSchedule(query.schedule);
+    } catch (error) {
+      if (!(error instanceof ScheduleError)) throw error;
+      errors.push({ path: 'schedule', message: error.message });
+    }
+    if (!isValidTimeZone(query.timezone)) {
+      errors.push({
+        path: 'timezone',
+        message: `unknown time zone ${JSON.stringify(query.timezone)}: use an IANA name such as UTC or Europe/Berlin`,
+      });
+    }
+    if (errors.length > 0) throw invalid(errors);
+    const from = new Date();
+    let slots;
+    try {
+      slots = previewSlots(query.schedule, query.timezone, from, query.count);
+    } catch (error) {
+      // A form that parses may still have no slot in this zone (at:9999-12-31T23:59:59 west of UTC).
+      if (!(error instanceof ScheduleError)) throw error;
+      throw invalid([{ path: 'schedule', message: error.message }]);
+    }
+    return {
+      status: 200,
+      body: {
+        schedule: query.schedule,
+        timezone: query.timezone,
+        from: from.toISOString(),
+        slots,
+      },
+    };
+  },
+);
+
+/** GET /api/cron/jobs/{id}/next: the job's next slots; the job is looked up scoped to the caller. */
+export const jobNextSlotsRoute = routeWithQuery(
+  jobNextSlotsQuery,
+  async (request, app, { count: wanted }) => {
+    const job = await getJob(app, request.caller, request.params.id ?? '');
+    const from = new Date();
+    return {
+      status: 200,
+      body: {
+        job_id: job.id,
+        schedule: job.schedule,
+        timezone: job.timezone,
+        is_active: job.is_active,
+        will_run: job.is_active,
+        from: from.toISOString(),
+        slots: slotsOfStoredJob(job.schedule, job.timezone, from, wanted),
+      },
+    };
+  },
+);
+
+// A stored schedule the engine cannot read (an adopted row) has no slots: the sweep sets such a
+// job inactive rather than fire it.
+function slotsOfStoredJob(schedule: string, timeZone: string, from: Date, wanted: number) {
+  try {
+    return previewSlots(schedule, timeZone, from, wanted);
+  } catch (error) {
+    if (error instanceof ScheduleError || error instanceof RangeError) return [];
+    throw error;
+  }
+}
