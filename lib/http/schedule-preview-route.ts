@@ -68,11 +68,17 @@ export const schedulePreviewSchema = z.object({
 export const jobNextSlotsSchema = schedulePreviewSchema.extend({
   job_id: z.uuid(),
   is_active: z.boolean(),
+  paused: z.boolean(),
+  paused_until: z.iso
+    .datetime()
+    .nullable()
+    .describe('When a paused job resumes by itself; null if it waits for a resume'),
   will_run: z
     .boolean()
     .describe(
-      'false when the job is inactive: the slots are its schedule’s, which the engine fires ' +
-        'only once the job is active again',
+      'false when the job is inactive or paused: the slots are its schedule’s, which the engine ' +
+        'fires only once the job is active again (a paused job resumes at its first slot after ' +
+        'the resume)',
     ),
 });
 
@@ -128,7 +134,9 @@ export const jobNextSlotsRoute = routeWithQuery(
         schedule: job.schedule,
         timezone: job.timezone,
         is_active: job.is_active,
-        will_run: job.is_active,
+        paused: job.paused_at !== null,
+        paused_until: job.paused_until?.toISOString() ?? null,
+        will_run: job.is_active && job.paused_at === null,
         from: from.toISOString(),
         slots: slotsOfStoredJob(job.schedule, job.timezone, from, wanted),
       },

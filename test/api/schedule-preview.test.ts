@@ -208,6 +208,7 @@ describe('GET /api/cron/jobs/{id}/next', () => {
       schedule: SUNDAY_0230,
       timezone: 'America/New_York',
       is_active: true,
+      paused: false,
       will_run: true,
     });
     const slots = response.body.slots as Slot[];
@@ -225,6 +226,21 @@ describe('GET /api/cron/jobs/{id}/next', () => {
     expect(response.status, response.text).toBe(200);
     expect(response.body).toMatchObject({ is_active: false, will_run: false });
     expect(response.body.slots).toHaveLength(PREVIEW_DEFAULT_SLOTS);
+  });
+
+  it('a paused job still shows its schedule’s slots, with paused true and will_run false', async () => {
+    const id = await createJob(TOKENS.acme, { schedule: 'hourly' });
+    const paused = await request('POST', `/api/cron/jobs/${id}/pause`, {
+      body: { reason: 'maintenance' },
+      ...as(TOKENS.acme),
+    });
+    expect(paused.status, paused.text).toBe(200);
+    const response = await request('GET', `/api/cron/jobs/${id}/next?count=3`, as(TOKENS.acme));
+    expect(response.status, response.text).toBe(200);
+    expect(response.body).toMatchObject({ paused: true, paused_until: null, will_run: false });
+    expect(response.body.slots.map((slot: Slot) => slot.utc)).toEqual(
+      engineSlots('hourly', 'UTC', new Date(response.body.from), 3),
+    );
   });
 
   it('a tenant caller cannot see another tenant’s job’s slots: 404, as for no job at all', async () => {
