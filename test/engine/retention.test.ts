@@ -15,7 +15,10 @@ const { sql, url } = await createTestDatabase();
 const now = new Date('2026-11-29T12:00:00Z');
 const DAY = 86_400_000;
 
+// Runs outlive their job (admins read a deleted job's history until retention), so each test
+// starts with neither.
 beforeEach(async () => {
+  await sql`delete from cron_job_run`;
   await sql`delete from cron_job`;
 });
 
