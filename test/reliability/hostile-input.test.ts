@@ -495,8 +495,10 @@ const ROUTES = [
   { method: 'POST', pattern: /^\/api\/cron\/run$/, auth: true },
 ];
 
+// SQL is looked for within one JSON string: prose across fields (an OpenAPI description saying
+// "Set when …" after an operation named update-job) is not a statement.
 const LEAK =
-  /\n\s+at |node_modules|PostgresError|\bselect\b.*\bfrom\b|\binsert into\b|\bupdate\b.*\bset\b/i;
+  /\n\s+at |node_modules|PostgresError|\bselect\b[^"]*\bfrom\b|\binsert into\b|\bupdate\b[^"]*\bset\b/i;
 
 const stats = {
   requests: 0,
