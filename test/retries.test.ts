@@ -1,18 +1,12 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { retryDelayCapSeconds, defaultRetryPolicy } from '../lib/engine/retry-policy';
 import { markLostRuns, insertClaimedRuns, LOST_RUN_ERROR } from '../lib/engine/run-state';
-import { silentLog } from '../lib/logger';
 import { sweep } from '../lib/engine/sweep';
-import { createTestDatabase } from './helpers/database';
-import { insertJob, testRegistry } from './helpers/jobs';
+import { createEngineTestDatabase } from './helpers/engine';
+import { insertJob } from './helpers/jobs';
 
 // Retries, supersession and auto-pause on real PostgreSQL, with the sweep's clock moved by hand.
-const { sql } = await createTestDatabase();
-const deps = { sql, registry: testRegistry, log: silentLog };
-
-beforeEach(async () => {
-  await sql`truncate cron_job cascade`;
-});
+const { sql, deps } = await createEngineTestDatabase();
 
 interface Run {
   scheduled_for: Date | null;

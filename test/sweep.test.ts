@@ -1,30 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { connect } from '../lib/db';
 import { LOST_RUN_ERROR } from '../lib/engine/run-state';
-import { silentLog } from '../lib/logger';
 import { sweep } from '../lib/engine/sweep';
-import { createTestDatabase } from './helpers/database';
+import { createEngineTestDatabase } from './helpers/engine';
 import { createRegistry } from '../lib/executors/registry';
 import { defineExecutor } from '../lib/executors/types';
-import {
-  gatedExecutor,
-  insertJob,
-  insertJobs,
-  openGate,
-  testExecutors,
-  testRegistry,
-} from './helpers/jobs';
+import { gatedRegistry, insertJob, insertJobs, openGate } from './helpers/jobs';
 import { waitFor } from './helpers/wait';
 
-const { sql, url } = await createTestDatabase();
-const deps = { sql, registry: testRegistry, log: silentLog };
-const gatedRegistry = createRegistry([...testExecutors, gatedExecutor]);
-
-beforeEach(async () => {
-  await sql`truncate cron_job cascade`;
-});
+const { sql, url, deps } = await createEngineTestDatabase();
 
 async function runsOf(jobId: string) {
   return sql<

@@ -12,7 +12,7 @@ import { bearerTokenCallers } from '../../lib/http/identify';
 import { MAX_BODY_BYTES } from '../../lib/http/middleware';
 import { parseLocalTokens } from '../../lib/identity/local-tokens';
 import { routeHandlers } from '../../lib/http/routes';
-import type { Log } from '../../lib/logger';
+import { capturingLog } from '../helpers/log';
 import { createTestDatabase } from '../helpers/database';
 
 // The middleware stack as API Gateway drives it: events the local server never produces (header
@@ -20,17 +20,7 @@ import { createTestDatabase } from '../helpers/database';
 // Lambda and the local server share.
 
 const { sql } = await createTestDatabase();
-const lines: Array<{ level: string; message: string; extra: Record<string, unknown> }> = [];
-const capture =
-  (level: string) =>
-  (message: string, extra: Record<string, unknown> = {}): void =>
-    void lines.push({ level, message, extra });
-const log: Log = {
-  debug: capture('debug'),
-  info: capture('info'),
-  warn: capture('warn'),
-  error: capture('error'),
-};
+const { log, lines } = capturingLog();
 const app: AppContext = {
   sql,
   registry: createBuiltInRegistry(),

@@ -1,28 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { Log } from '../../lib/logger';
+import { capturingLog } from '../helpers/log';
 import { expectProblem, startTestServer } from '../helpers/server';
 
 // The README: an unexpected failure answers 500 with a detail that says nothing about the cause
 // (no SQL, no driver text), and the cause is logged with the request id. Forced here through the
 // real local server and handlers by breaking this file's own database.
 
-interface LogLine {
-  level: string;
-  message: string;
-  extra: Record<string, unknown>;
-}
-
-const lines: LogLine[] = [];
-const capture =
-  (level: string) =>
-  (message: string, extra: Record<string, unknown> = {}): void =>
-    void lines.push({ level, message, extra });
-const log: Log = {
-  debug: capture('debug'),
-  info: capture('info'),
-  warn: capture('warn'),
-  error: capture('error'),
-};
+const { log, lines } = capturingLog();
 
 const server = await startTestServer({ log });
 const { request, sql } = server;

@@ -1,30 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { sweep } from '../../lib/engine/sweep';
 import { createRegistry } from '../../lib/executors/registry';
 import { defineExecutor } from '../../lib/executors/types';
-import { silentLog } from '../../lib/logger';
-import { createTestDatabase } from '../helpers/database';
-import {
-  gatedExecutor,
-  insertJob,
-  insertJobs,
-  openGate,
-  testExecutors,
-  testRegistry,
-} from '../helpers/jobs';
+import { createEngineTestDatabase } from '../helpers/engine';
+import { gatedExecutor, insertJob, insertJobs, openGate, testExecutors } from '../helpers/jobs';
 import { waitFor } from '../helpers/wait';
 
 // What a claim decides, seen through sweep() and the tables: the slot after an exact-time trigger,
 // the lease a new run gets, slots that already have a run, and the order jobs start in.
 
-const { sql } = await createTestDatabase();
-const deps = { sql, registry: testRegistry, log: silentLog };
-
-beforeEach(async () => {
-  await sql`truncate cron_job cascade`;
-});
+const { sql, deps } = await createEngineTestDatabase();
 
 async function jobRow(id: string) {
   const [row] = await sql<

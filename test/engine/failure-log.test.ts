@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createRegistry } from '../../lib/executors/registry';
-import type { Log } from '../../lib/logger';
+import { capturingLog } from '../helpers/log';
 import { insertJob, testExecutors } from '../helpers/jobs';
 import { startTestServer } from '../helpers/server';
 
-const lines: Array<{ level: string; message: string; extra: Record<string, unknown> }> = [];
-const record =
-  (level: string) =>
-  (message: string, extra: Record<string, unknown> = {}) =>
-    lines.push({ level, message, extra });
-const log: Log = {
-  debug: record('debug'),
-  info: record('info'),
-  warn: record('warn'),
-  error: record('error'),
-};
+const { log, lines } = capturingLog();
 
 const server = await startTestServer({ registry: createRegistry(testExecutors), log });
 

@@ -3,9 +3,10 @@ import * as z from 'zod';
 import { sweep } from '../../lib/engine/sweep';
 import { createRegistry } from '../../lib/executors/registry';
 import { defineExecutor } from '../../lib/executors/types';
-import type { Log } from '../../lib/logger';
+import { silentLog, type Log } from '../../lib/logger';
 import { createTestDatabase } from '../helpers/database';
 import { insertJob, testExecutors } from '../helpers/jobs';
+import { capturingLog } from '../helpers/log';
 
 // What a run's outcome holds for whatever an executor does: results JSON can and cannot hold,
 // errors of every shape, bad config, an executor that gives up when aborted, and the fields its
@@ -68,13 +69,11 @@ beforeEach(async () => {
 
 async function outcomeOf(fixture: Parameters<typeof insertJob>[1], log?: Log) {
   const id = await insertJob(sql, fixture);
-  await sweep({ sql, registry, log: log ?? silent }, {});
+  await sweep({ sql, registry, log: log ?? silentLog }, {});
   const [run] = await sql<{ status: string; result: unknown; error: string | null }[]>`
     select status, result, error from cron_job_run where job_id = ${id}`;
   return { id, ...run! };
 }
-
-const silent: Log = { debug() {}, info() {}, warn() {}, error() {} };
 
 describe('a run’s outcome', () => {
   it.each([
@@ -137,13 +136,7 @@ describe('a run’s outcome', () => {
   });
 
   it('gives an executor log lines that carry the job id and name', async () => {
-    const lines: Array<[string, string, Record<string, unknown> | undefined]> = [];
-    const log: Log = {
-      debug: (message, extra) => void lines.push(['debug', message, extra]),
-      info: (message, extra) => void lines.push(['info', message, extra]),
-      warn: (message, extra) => void lines.push(['warn', message, extra]),
-      error: (message, extra) => void lines.push(['error', message, extra]),
-    };
+    const { log, lines } = capturingLog();
     const { id } = await outcomeOf({ name: 'chatty', function_name: 'logs' }, log);
     const fields = { job_id: id, job_name: 'chatty 1' };
     for (const [level, message, n] of [
@@ -152,7 +145,11 @@ describe('a run’s outcome', () => {
       ['warn', 'w', 3],
       ['error', 'e', 4],
     ] as const) {
-      expect(lines).toContainEqual([level, message, expect.objectContaining({ ...fields, n })]);
+      expect(lines).toContainEqual({
+        level,
+        message,
+        extra: expect.objectContaining({ ...fields, n }),
+      });
     }
   });
 });

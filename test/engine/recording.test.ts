@@ -1,34 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LOST_RUN_ERROR } from '../../lib/engine/run-state';
 import { sweep } from '../../lib/engine/sweep';
-import { createRegistry } from '../../lib/executors/registry';
-import { silentLog, type Log } from '../../lib/logger';
-import { createTestDatabase } from '../helpers/database';
-import { gatedExecutor, insertJob, openGate, testExecutors } from '../helpers/jobs';
+import { capturingLog } from '../helpers/log';
+import { createEngineTestDatabase } from '../helpers/engine';
+import { gatedRegistry, insertJob, openGate } from '../helpers/jobs';
 import { waitFor } from '../helpers/wait';
 
 // How a sweep records outcomes while other runs are still in flight: when they become visible,
 // that leases never lapse, what happens to an outcome the database refuses or that comes too late.
 // Checked through sweep() and the tables only.
 
-const { sql } = await createTestDatabase();
-const registry = createRegistry([...testExecutors, gatedExecutor]);
-const deps = { sql, registry, log: silentLog };
-
-beforeEach(async () => {
-  await sql`truncate cron_job cascade`;
-});
-
-function capturingLog() {
-  const lines: Array<{ level: string; message: string; extra: Record<string, unknown> }> = [];
-  const at =
-    (level: string) =>
-    (message: string, extra: Record<string, unknown> = {}): void =>
-      void lines.push({ level, message, extra });
-  const log: Log = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-  return { log, lines };
-}
+const { sql, deps } = await createEngineTestDatabase(gatedRegistry);
 
 async function statusOf(jobId: string): Promise<string | undefined> {
   const [run] = await sql<{ status: string }[]>`

@@ -1,30 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect } from '../../lib/db';
 import { LOST_RUN_ERROR } from '../../lib/engine/run-state';
 import { sweep } from '../../lib/engine/sweep';
 import { createRegistry } from '../../lib/executors/registry';
-import { silentLog } from '../../lib/logger';
-import { createTestDatabase } from '../helpers/database';
-import {
-  gatedExecutor,
-  insertJob,
-  insertJobs,
-  openGate,
-  testExecutors,
-  testRegistry,
-} from '../helpers/jobs';
+import { createEngineTestDatabase } from '../helpers/engine';
+import { gatedExecutor, insertJob, insertJobs, openGate, testExecutors } from '../helpers/jobs';
 import { waitFor } from '../helpers/wait';
 
 // What the README promises about the engine, each checked through sweep() and the tables only, so
 // these tests hold whatever the engine's modules look like inside.
 
-const { sql, url } = await createTestDatabase();
-const deps = { sql, registry: testRegistry, log: silentLog };
-
-beforeEach(async () => {
-  await sql`truncate cron_job cascade`;
-});
+const { sql, url, deps } = await createEngineTestDatabase();
 
 async function runsOf(jobId: string) {
   return sql<{ id: string; status: string; error: string | null }[]>`

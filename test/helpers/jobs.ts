@@ -99,6 +99,9 @@ export const gatedExecutor = defineExecutor({
     }),
 });
 
+/** The test executors and `gated`. */
+export const gatedRegistry = createRegistry([...testExecutors, gatedExecutor]);
+
 export interface JobFixture {
   name?: string;
   schedule?: string;

@@ -1,14 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../helpers/database';
 import { insertJobs } from '../helpers/jobs';
-import {
-  figures,
-  runFigures,
-  seconds,
-  startSweepWorker,
-  type SweepWorker,
-  YEARLY,
-} from './helpers';
+import { figures, runFigures, seconds, sweepWorkersForFile, YEARLY } from './helpers';
 
 // Scenario 1: EventBridge delivers at least once and Lambda invocations overlap, so several
 // sweeps over the same due jobs at the same moment, from separate processes, are the normal case.
@@ -17,23 +10,12 @@ const JOBS = 2_000;
 const ROUNDS = 20;
 
 const { sql, url } = await createTestDatabase();
-let workers: SweepWorker[] = [];
-
-beforeAll(async () => {
-  const spawned = Array.from({ length: PROCESSES }, () =>
-    startSweepWorker(url, { concurrency: 8, claimBatchSize: 100, pool: 3 }),
-  );
-  workers = spawned;
-  const t0 = performance.now();
-  await Promise.all(spawned.map((worker) => worker.ready));
-  figures(
-    `duplicate sweeps: ${PROCESSES} worker processes started in ${seconds(performance.now() - t0)}`,
-  );
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all(workers.map((worker) => worker.close()));
-});
+const workers = sweepWorkersForFile(
+  url,
+  PROCESSES,
+  { concurrency: 8, claimBatchSize: 100, pool: 3 },
+  (ms) => figures(`duplicate sweeps: ${PROCESSES} worker processes started in ${seconds(ms)}`),
+);
 
 describe('duplicate and concurrent sweeps', () => {
   it(`${PROCESSES} processes sweeping ${JOBS} due jobs at once, ${ROUNDS} rounds: one run per job and slot`, async () => {

@@ -1,8 +1,7 @@
-import { beforeEach, describe, expect, it } from 'vitest';
-import { silentLog } from '../../lib/logger';
+import { describe, expect, it } from 'vitest';
 import { sweep } from '../../lib/engine/sweep';
-import { createTestDatabase } from '../helpers/database';
-import { insertJobs, testRegistry } from '../helpers/jobs';
+import { createEngineTestDatabase } from '../helpers/engine';
+import { insertJobs } from '../helpers/jobs';
 import { figures, runFigures, seconds, YEARLY } from './helpers';
 
 // Scenario 4: executors that never settle (a lost socket, a forgotten promise) must cost their
@@ -12,12 +11,7 @@ const QUICK = 45;
 const TIMEOUT_SECONDS = 2;
 const MARGIN_MS = 1_000;
 
-const { sql } = await createTestDatabase();
-const deps = { sql, registry: testRegistry, log: silentLog };
-
-beforeEach(async () => {
-  await sql`truncate cron_job cascade`;
-});
+const { sql, deps } = await createEngineTestDatabase();
 
 async function insertMix() {
   const slot = new Date(Date.now() - 60_000);

@@ -3,6 +3,7 @@ import { connect as tcpConnect, createServer, type Server, type Socket } from 'n
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
+import { afterAll, beforeAll } from 'vitest';
 import type { Sql } from '../../lib/db';
 import type { Log } from '../../lib/logger';
 import type { SweepOptions, SweepSummary } from '../../lib/engine/sweep';
@@ -130,6 +131,31 @@ export function startSweepWorker(
       await exited;
     },
   };
+}
+
+/**
+ * `count` serving sweep workers (startSweepWorker) for the calling test file: started before its
+ * tests (`started` reports how long that took), closed after them. The array fills once all are
+ * ready.
+ */
+export function sweepWorkersForFile(
+  databaseUrl: string,
+  count: number,
+  options: WorkerOptions,
+  started: (ms: number) => void = () => {},
+): SweepWorker[] {
+  const workers: SweepWorker[] = [];
+  beforeAll(async () => {
+    const t0 = performance.now();
+    const spawned = Array.from({ length: count }, () => startSweepWorker(databaseUrl, options));
+    workers.push(...spawned);
+    await Promise.all(spawned.map((worker) => worker.ready));
+    started(performance.now() - t0);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(workers.map((worker) => worker.close()));
+  });
+  return workers;
 }
 
 // ---------------------------------------------------------------------------------------------

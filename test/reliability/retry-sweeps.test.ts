@@ -1,14 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../helpers/database';
 import { insertJobs } from '../helpers/jobs';
-import {
-  figures,
-  runFigures,
-  seconds,
-  startSweepWorker,
-  type SweepWorker,
-  YEARLY,
-} from './helpers';
+import { figures, runFigures, seconds, sweepWorkersForFile, YEARLY } from './helpers';
 
 // Retries under concurrent sweeps: 8 processes sweep the same 2,000 jobs at once, round after
 // round, with the sweeps' clock moved forward 2 s a round. Half the jobs fail: a quarter twice then
@@ -22,18 +15,10 @@ const ATTEMPTS = 3;
 const MAX_ROUNDS = 10;
 
 const { sql, url } = await createTestDatabase();
-let workers: SweepWorker[] = [];
-
-beforeAll(async () => {
-  const spawned = Array.from({ length: PROCESSES }, () =>
-    startSweepWorker(url, { concurrency: 8, claimBatchSize: 100, pool: 3 }),
-  );
-  workers = spawned;
-  await Promise.all(spawned.map((worker) => worker.ready));
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all(workers.map((worker) => worker.close()));
+const workers = sweepWorkersForFile(url, PROCESSES, {
+  concurrency: 8,
+  claimBatchSize: 100,
+  pool: 3,
 });
 
 describe('retries under concurrent sweeps', () => {

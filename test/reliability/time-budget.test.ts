@@ -1,8 +1,7 @@
-import { beforeEach, describe, expect, it } from 'vitest';
-import { silentLog } from '../../lib/logger';
+import { describe, expect, it } from 'vitest';
 import { sweep } from '../../lib/engine/sweep';
-import { createTestDatabase } from '../helpers/database';
-import { insertJobs, testRegistry } from '../helpers/jobs';
+import { createEngineTestDatabase } from '../helpers/engine';
+import { insertJobs } from '../helpers/jobs';
 import { figures, runFigures, YEARLY } from './helpers';
 
 // Scenario 5: a Lambda sweep has the invocation's remaining time and no more. A job started
@@ -10,12 +9,7 @@ import { figures, runFigures, YEARLY } from './helpers';
 const LONG = 10;
 const SHORT = 20;
 
-const { sql } = await createTestDatabase();
-const deps = { sql, registry: testRegistry, log: silentLog };
-
-beforeEach(async () => {
-  await sql`truncate cron_job cascade`;
-});
+const { sql, deps } = await createEngineTestDatabase();
 
 describe('time budget', () => {
   it('starts only jobs that can finish before the deadline; the others run in the next sweep', async () => {
