@@ -1,14 +1,18 @@
 /**
- * A fast path for the common cron expressions: numbers, `*`, ranges `a-b`, steps `*\/s`, `a/s`
- * and `a-b/s`, and lists of those, in a 6-field expression (leading seconds). Compiling one costs
- * microseconds and finding the next matching time does plain date arithmetic, so the sweep can
- * compute next slots for thousands of distinct schedules without a parse cache to thrash.
+ * A fast path for cron expressions: numbers, `*`, ranges `a-b`, steps `*\/s`, `a/s` and `a-b/s`,
+ * and lists of those, in a 6-field expression (leading seconds); plus Quartz's `L` in day-of-month
+ * (the month's last day), and in day-of-week `nL` (the month's last weekday n) and `n#k` (its k-th
+ * weekday n, alone in the field). Compiling one costs microseconds and finding the next matching
+ * time does plain date arithmetic, so the sweep can compute next slots for thousands of distinct
+ * schedules without a parse cache to thrash, and validating a rare schedule (the fifth Monday of
+ * February, 40 years apart across 2100) costs well under a millisecond.
  *
- * Anything else (names, `L`, `W`, `#`, a range that is not increasing, a value listed twice,
- * both day fields restricted) is left to cron-parser: compileSimpleCron() returns null and the caller falls back.
- * Within what it accepts it matches cron-parser exactly (a property test holds it to that):
- * day-of-week 0 and 7 are Sunday, and with day-of-month or day-of-week `*` only the other one
- * restricts the day.
+ * Every expression the schedule parser accepts, once rewritten with numbers only
+ * (normalizedCron()), compiles here. Anything else (names, `W`, a range that is not increasing, a
+ * value listed twice, both day fields restricted, `#` in a list) returns null; cron-parser then
+ * refuses it with its own message. Within what it accepts it matches cron-parser exactly (a
+ * property test holds it to that): day-of-week 0 and 7 are Sunday, and with day-of-month or
+ * day-of-week `*` only the other one restricts the day.
  */
 export interface SimpleCron {
   seconds: Uint8Array;
@@ -17,6 +21,12 @@ export interface SimpleCron {
   daysOfMonth: Uint8Array;
   months: Uint8Array;
   daysOfWeek: Uint8Array;
+  /** `L` in day-of-month. */
+  lastDayOfMonth: boolean;
+  /** By weekday 0-6: 1 for `nL`, the month's last such weekday. */
+  lastWeekdays: Uint8Array;
+  /** By weekday 0-6: bit k set for `n#k`, the month's k-th such weekday. */
+  nthWeekdays: Uint8Array;
 }
 
 // [min, max] of each field, in the order of a 6-field expression.
@@ -29,13 +39,25 @@ const BOUNDS: ReadonlyArray<readonly [number, number]> = [
   [0, 7],
 ];
 const PART = /^(?:(\*)|(\d{1,2})(?:-(\d{1,2}))?)(?:\/(\d{1,2}))?$/;
+const DAY_OF_MONTH = 3;
+const DAY_OF_WEEK = 5;
+// `*` in day-of-week is 0-6: 7 would be Sunday a second time.
+const LAST_WEEKDAY = 6;
 
 export function compileSimpleCron(fields: readonly string[]): SimpleCron | null {
   if (fields.length !== 6) return null;
+  const specials = {
+    lastDayOfMonth: false,
+    lastWeekdays: new Uint8Array(7),
+    nthWeekdays: new Uint8Array(7),
+  };
   const sets: Uint8Array[] = [];
   for (let i = 0; i < 6; i += 1) {
     const [min, max] = BOUNDS[i]!;
-    const set = fieldSet(fields[i]!, min, max);
+    const set =
+      i === DAY_OF_MONTH || i === DAY_OF_WEEK
+        ? dayFieldSet(fields[i]!, i, specials)
+        : fieldSet(fields[i]!, min, max, max);
     if (!set) return null;
     sets.push(set);
   }
@@ -54,17 +76,55 @@ export function compileSimpleCron(fields: readonly string[]): SimpleCron | null 
     if (daysOfWeek[0]) return null;
     daysOfWeek[0] = 1;
   }
-  return { seconds, minutes, hours, daysOfMonth, months, daysOfWeek };
+  return { seconds, minutes, hours, daysOfMonth, months, daysOfWeek, ...specials };
 }
 
-function fieldSet(field: string, min: number, max: number): Uint8Array | null {
+/**
+ * A day field's plain values, recording its Quartz forms in `specials`; null for anything
+ * cron-parser would refuse or read otherwise (`#` beside another item, a form listed twice).
+ */
+function dayFieldSet(
+  field: string,
+  index: number,
+  specials: Pick<SimpleCron, 'lastDayOfMonth' | 'lastWeekdays' | 'nthWeekdays'>,
+): Uint8Array | null {
+  const [min, max] = BOUNDS[index]!;
+  const parts = field.split(',');
+  const plain: string[] = [];
+  for (const part of parts) {
+    if (index === DAY_OF_MONTH && part === 'L') {
+      if (specials.lastDayOfMonth) return null;
+      specials.lastDayOfMonth = true;
+      continue;
+    }
+    const last = index === DAY_OF_WEEK ? /^([0-6])L$/.exec(part) : null;
+    if (last) {
+      const weekday = Number(last[1]);
+      if (specials.lastWeekdays[weekday]) return null;
+      specials.lastWeekdays[weekday] = 1;
+      continue;
+    }
+    const nth = index === DAY_OF_WEEK ? /^([0-6])#([1-5])$/.exec(part) : null;
+    if (nth) {
+      // cron-parser takes `#` only alone in the field.
+      if (parts.length > 1) return null;
+      specials.nthWeekdays[Number(nth[1])] = 1 << Number(nth[2]);
+      continue;
+    }
+    plain.push(part);
+  }
+  if (plain.length === 0) return new Uint8Array(max + 1);
+  return fieldSet(plain.join(','), min, max, index === DAY_OF_WEEK ? LAST_WEEKDAY : max);
+}
+
+function fieldSet(field: string, min: number, max: number, starMax: number): Uint8Array | null {
   const set = new Uint8Array(max + 1);
   for (const part of field.split(',')) {
     const match = PART.exec(part);
     if (!match) return null;
     const [, star, first, last, step] = match;
     let from = min;
-    let to = max;
+    let to = starMax;
     if (!star) {
       from = Number(first);
       // "a/s" runs from a to the field's end; a lone "a" is just a.
@@ -87,12 +147,16 @@ const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-// The longest gap between two matches of an accepted expression is under 8 years (29 February).
-const MAX_DAYS = 366 * 9;
+// The longest gap between two matches of an accepted expression is 40 years: a fifth Monday in
+// February needs 29 February on a Monday (2072, then 2112, as 2100 is no leap year).
+const MAX_YEARS = 41;
+const MAX_DAYS = 366 * MAX_YEARS;
 
 /**
  * The first time strictly after `after` (epoch milliseconds read as a UTC wall clock) that the
- * expression matches, in whole seconds; null if there is none within nine years.
+ * expression matches, in whole seconds; null if there is none within 41 years. Outside matching
+ * months it moves a month at a time and within them a day at a time, so even the 40-year search
+ * takes a few thousand steps.
  */
 export function nextSimpleCronTime(cron: SimpleCron, after: number): number | null {
   let t = Math.floor(after / SECOND) * SECOND + SECOND;
@@ -104,7 +168,7 @@ export function nextSimpleCronTime(cron: SimpleCron, after: number): number | nu
       t = Date.UTC(date.getUTCFullYear(), month, 1);
       continue;
     }
-    if (!cron.daysOfMonth[date.getUTCDate()] || !cron.daysOfWeek[date.getUTCDay()]) {
+    if (!dayMatches(cron, date)) {
       t = Date.UTC(date.getUTCFullYear(), month - 1, date.getUTCDate() + 1);
       continue;
     }
@@ -138,6 +202,16 @@ export function nextSimpleCronTime(cron: SimpleCron, after: number): number | nu
   return null;
 }
 
+function dayMatches(cron: SimpleCron, date: Date): boolean {
+  const day = date.getUTCDate();
+  const lastDay = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 0)).getUTCDate();
+  if (!cron.daysOfMonth[day] && !(cron.lastDayOfMonth && day === lastDay)) return false;
+  const weekday = date.getUTCDay();
+  if (cron.daysOfWeek[weekday]) return true;
+  if (cron.lastWeekdays[weekday] && day + 7 > lastDay) return true;
+  return (cron.nthWeekdays[weekday]! & (1 << Math.ceil(day / 7))) !== 0;
+}
+
 // Remainder that stays non-negative before 1970.
 function mod(value: number, by: number): number {
   return ((value % by) + by) % by;
@@ -145,8 +219,13 @@ function mod(value: number, by: number): number {
 
 const DAYS_IN_MONTH = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-/** True when some allowed month has an allowed day of month (29 February counts). */
+/**
+ * True when some allowed month has an allowed day of month (29 February counts). Every month has
+ * a last day, a last weekday n and a fourth one; a fifth one needs 29 days, which every month has
+ * in some year.
+ */
 export function canEverMatch(cron: SimpleCron): boolean {
+  if (cron.lastDayOfMonth) return true;
   for (let month = 1; month <= 12; month += 1) {
     if (!cron.months[month]) continue;
     for (let day = 1; day <= DAYS_IN_MONTH[month]!; day += 1) {

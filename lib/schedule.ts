@@ -302,6 +302,8 @@ function parseCron(expression: string): { cron: string; walls: CronExpression | 
   const normalized = normalizedCron(read);
   const simple = compileSimpleCron(normalized.split(' '));
   if (simple && canEverMatch(simple)) return { cron: fields.join(' '), walls: simple };
+  // Only what the fast path declines gets here, and cron-parser refuses all of that (`L,L`,
+  // `1#2,3#4`) while parsing, before any search; its words are the message.
   let walls: CronExpression;
   try {
     walls = CronExpressionParser.parse(normalized, { tz: 'UTC', strict: true });

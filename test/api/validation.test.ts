@@ -56,6 +56,15 @@ const fieldCases: Array<[string, Record<string, unknown>, string, RegExp?]> = [
   ['cron month 13', { schedule: 'cron:0 0 1 13 *' }, 'schedule', /month/],
   ['cron 7 fields', { schedule: 'cron:* * * * * * *' }, 'schedule', /7 fields/],
   ['30 February', { schedule: 'cron:0 0 30 2 *' }, 'schedule', /never/],
+  ['L listed twice', { schedule: 'cron:0 0 L,L * *' }, 'schedule', /duplicate values found: L$/],
+  [
+    '# in a list',
+    { schedule: 'cron:0 0 * * 1#2,3#4' },
+    'schedule',
+    /"0 0 \* \* 1#2,3#4": Constraint error, invalid dayOfWeek `#` and `,` special characters are incompatible$/,
+  ],
+  ['#6', { schedule: 'cron:0 0 * * MON#6' }, 'schedule', /"MON#6" needs #1 to #5 after the day/],
+  ['W', { schedule: 'cron:0 0 15W * *' }, 'schedule', /"15W" is not supported/],
   ['at: in the past', { schedule: past }, 'schedule', /past/],
   ['at: not a date', { schedule: 'at:2026-02-30T09:00' }, 'schedule'],
   ['unknown schedule', { schedule: 'fortnightly' }, 'schedule', /every_minute/],
@@ -221,6 +230,24 @@ describe('PUT /jobs/{id} applies the same rules', () => {
       'schedule',
       /past/,
     );
+  });
+});
+
+describe("Quartz's L, nL and n#k", () => {
+  it.each([
+    // The fifth Monday of February: 29 February on a Monday, next in 2044.
+    ['cron:0 0 * 2 MON#5', '2044-02-29T00:00:00.000Z'],
+    ['cron:0 0 L 2 *', null],
+    ['cron:0 0 * * 5L', null],
+    ['cron:0 0 1,15,L * *', null],
+  ])('POST accepts %s with the next run the sweep would use', async (schedule, next) => {
+    const response = await request('POST', '/api/cron/jobs', {
+      body: { ...valid, name: `quartz ${schedule}`, schedule, timezone: 'UTC' },
+    });
+    expect(response.status, response.text).toBe(201);
+    expect(response.body.schedule).toBe(schedule);
+    if (next) expect(response.body.next_run).toBe(next);
+    else expect(Date.parse(response.body.next_run)).toBeGreaterThan(Date.now());
   });
 });
 
