@@ -35,7 +35,7 @@ export function statementLabel(query: string): string {
   if (q.includes('from cron_job j where j.is_active and j.next_run <=')) return 'claim: select due';
   if (q.startsWith('with c as')) return 'insertSlotRuns';
   if (q.startsWith('with o as ( update cron_job_run')) return 'markLostRuns';
-  if (q.includes('jsonb_to_recordset') && q.includes('finished as')) return 'finishRuns';
+  if (q.startsWith('with outcome as')) return 'finishRuns';
   if (q.startsWith('update cron_job_run set deadline')) return 'renewLeases';
   if (q.includes('delete from cron_job_run')) return 'releaseRuns';
   return query.slice(0, 60);

@@ -76,3 +76,19 @@ export async function retryTransient<T>(work: () => Promise<T>, attempts = 3): P
 export function jsonb(sql: Pick<Sql, 'json'>, value: unknown) {
   return sql.json(value as postgres.JSONValue);
 }
+
+/**
+ * One column of a batch, for `unnest(${column(...)}::type[], ...)`: one array per column is cheaper
+ * to build and to read than a JSON document per row. Every value goes as text (dates as ISO
+ * instants), so the cast in the SQL, not the driver's guess from the first element, decides the type.
+ */
+export function column<T>(
+  rows: readonly T[],
+  pick: (row: T) => string | number | boolean | Date | null,
+): (string | null)[] {
+  return rows.map((row) => {
+    const value = pick(row);
+    if (value === null) return null;
+    return value instanceof Date ? value.toISOString() : String(value);
+  });
+}

@@ -1,4 +1,4 @@
-import { jsonb, type Sql, type SqlFragment, type TransactionSql } from '../db';
+import { column, type Sql, type SqlFragment, type TransactionSql } from '../db';
 import { consecutiveFailuresAfterRun, metadataAfterRun } from './metadata';
 import { defaultRetryPolicy } from './retry-policy';
 import type { FinishedStatus } from './execute';
@@ -83,19 +83,20 @@ export async function insertClaimedRuns(
 ): Promise<InsertedRun[]> {
   if (claims.length === 0) return [];
   const { now, deadline } = times;
-  const rows = claims.map((claim) => ({
-    ...claim,
-    superseded: undefined,
-    superseded_for: claim.superseded?.scheduled_for ?? null,
-    superseded_attempt: claim.superseded?.attempt ?? null,
-    superseded_note: claim.superseded ? supersededNote(claim.scheduled_for) : null,
-  }));
+  const byClaim = (pick: (claim: RunClaim) => string | number | Date | null) =>
+    column(claims, pick);
   return tx<InsertedRun[]>`
     with c as (
-      select * from jsonb_to_recordset(${jsonb(tx, rows)}) as c(
-        job_id uuid, scheduled_for timestamptz, attempt integer, trigger text, next_run timestamptz,
-        status text, superseded_for timestamptz, superseded_attempt integer,
-        superseded_note text, consecutive_failures integer, pause_reason text)
+      select * from unnest(
+        ${byClaim((c) => c.job_id)}::uuid[], ${byClaim((c) => c.scheduled_for)}::timestamptz[],
+        ${byClaim((c) => c.attempt)}::integer[], ${byClaim((c) => c.trigger)}::text[],
+        ${byClaim((c) => c.next_run)}::timestamptz[], ${byClaim((c) => c.status)}::text[],
+        ${byClaim((c) => c.superseded?.scheduled_for ?? null)}::timestamptz[],
+        ${byClaim((c) => c.superseded?.attempt ?? null)}::integer[],
+        ${byClaim((c) => (c.superseded ? supersededNote(c.scheduled_for) : null))}::text[],
+        ${byClaim((c) => c.consecutive_failures)}::integer[], ${byClaim((c) => c.pause_reason)}::text[]
+      ) as c(job_id, scheduled_for, attempt, trigger, next_run, status, superseded_for,
+        superseded_attempt, superseded_note, consecutive_failures, pause_reason)
     ), advanced as (
       update cron_job j set
         next_run = case when c.pause_reason is null then c.next_run end,
@@ -164,24 +165,22 @@ export interface FinishedRun {
  */
 export async function finishRuns(sql: Sql, outcomes: FinishedRun[]): Promise<{ id: string }[]> {
   if (outcomes.length === 0) return [];
-  const rows = outcomes.map((outcome) => ({
-    run_id: outcome.run_id,
-    status: outcome.status,
-    finished_at: outcome.finished_at,
-    duration_ms: outcome.duration_ms,
-    result: outcome.result,
-    error: outcome.error,
-  }));
+  const byOutcome = (pick: (outcome: FinishedRun) => string | number | Date | null) =>
+    column(outcomes, pick);
   // A retry's delay counts from the attempt's end on the clock that started it (started_at is
   // the sweep's clock, which tests move).
   return sql<{ id: string }[]>`
     with outcome as (
-      select * from jsonb_to_recordset(${jsonb(sql, rows)}) as o(
-        run_id uuid, status text, finished_at timestamptz, duration_ms integer, result jsonb, error text)
+      select * from unnest(
+        ${byOutcome((o) => o.run_id)}::uuid[], ${byOutcome((o) => o.status)}::text[],
+        ${byOutcome((o) => o.finished_at)}::timestamptz[], ${byOutcome((o) => o.duration_ms)}::integer[],
+        ${byOutcome((o) => (o.result === null || o.result === undefined ? null : JSON.stringify(o.result)))}::text[],
+        ${byOutcome((o) => o.error)}::text[]
+      ) as o(run_id, status, finished_at, duration_ms, result_json, error)
     ), finished as (
       update cron_job_run r
       set status = o.status, finished_at = o.finished_at, duration_ms = o.duration_ms,
-        result = o.result, error = o.error, deadline = null
+        result = o.result_json::jsonb, error = o.error, deadline = null
       from outcome o
       where r.id = o.run_id and r.status = 'running'
       returning r.id, r.job_id, r.started_at, r.trigger, r.attempt, r.scheduled_for, r.status,

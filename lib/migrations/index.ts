@@ -10,6 +10,7 @@ import legacyId from './0022-legacy-id';
 import recentRuns from './0023-recent-runs';
 import runLog from './0040-run-log';
 import systemStatus from './0041-system-status';
+import leanRunIndexes from './0050-lean-run-indexes';
 
 /** Applied in order, each once. Never edit a shipped migration: add the next number. */
 export const migrations: ReadonlyArray<{ id: number; name: string; sql: string }> = [
@@ -25,4 +26,5 @@ export const migrations: ReadonlyArray<{ id: number; name: string; sql: string }
   { id: 23, name: 'recent-runs', sql: recentRuns },
   { id: 40, name: 'run-log', sql: runLog },
   { id: 41, name: 'system-status', sql: systemStatus },
+  { id: 50, name: 'lean-run-indexes', sql: leanRunIndexes },
 ];

@@ -25,7 +25,7 @@ export interface RunWithJob extends RunRow {
 /**
  * Runs across jobs, newest first (started_at, then id), filtered and paged by a cursor. Scoped
  * like the jobs: a tenant caller sees its own tenant's runs only, whatever `tenant_id` says (the
- * filter can only narrow). Served by the index on (started_at desc, id desc).
+ * filter can only narrow). Served by the index on (started_at, id), read backwards.
  */
 export async function listAllRuns(
   ctx: AppContext,
