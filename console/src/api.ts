@@ -33,6 +33,7 @@ export interface Job {
   paused_reason?: string | null;
   paused_at?: string | null;
   paused_by?: string | null;
+  paused_until?: string | null;
   warnings?: string[];
   [field: string]: unknown;
 }
@@ -49,6 +50,27 @@ export interface Run {
   duration_ms: number | null;
   result: unknown;
   error: string | null;
+}
+
+/** One slot of a schedule preview (GET /schedules/preview, GET /jobs/{id}/next). */
+export interface PreviewSlot {
+  /** Wall-clock time in the job's zone, without offset. */
+  local: string;
+  utc: string;
+  offset: string;
+  dst_transition: {
+    kind: 'spring_forward' | 'fall_back';
+    at: string;
+    offset_before: string;
+    offset_after: string;
+  } | null;
+}
+
+export interface NextSlots {
+  timezone: string;
+  slots: PreviewSlot[];
+  will_run: boolean;
+  paused_until: string | null;
 }
 
 export interface LogLine {

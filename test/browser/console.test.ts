@@ -169,6 +169,103 @@ describe('the console in a real browser', { timeout: 120_000 }, () => {
     await screenshot(page, 'runs-system');
   });
 
+  it('previews the next slots as a schedule is typed, in local time and UTC, DST marked', async () => {
+    const id = jobUrl.split('/').at(-1)!;
+    await page.goto(`${jobUrl}/edit`);
+    await expect.poll(() => heading().textContent()).toBe('Edit Console demo');
+    // Noon on the first of every third month in New York: five slots span a year, so both
+    // daylight-saving changes fall between them whatever today is.
+    const quarterly = 'cron:0 12 1 1,4,7,10 *';
+    await page.getByLabel('Schedule').fill(quarterly);
+    await page.getByLabel('Time zone').fill('America/New_York');
+    const rows = page.locator('.preview table.slots tbody tr');
+    await expect.poll(() => rows.count()).toBe(5);
+    const preview = await apiCall(
+      'GET',
+      `/schedules/preview?${new URLSearchParams({ schedule: quarterly, timezone: 'America/New_York', count: '5' })}`,
+    );
+    expect(preview.status).toBe(200);
+    const texts = await rows.allTextContents();
+    preview.body.slots.forEach(
+      (slot: { local: string; utc: string; offset: string }, i: number) => {
+        expect(texts[i]).toContain(`${slot.local.replace('T', ' ')} ${slot.offset}`);
+        expect(texts[i]).toContain(slot.utc.replace('T', ' ').replace('.000Z', ''));
+      },
+    );
+    const changes = preview.body.slots.filter(
+      (slot: { dst_transition: unknown }) => slot.dst_transition,
+    ).length;
+    expect(changes).toBeGreaterThanOrEqual(2);
+    expect(await page.locator('.preview .dst-mark').count()).toBe(changes);
+    expect(await page.locator('.preview .dst-mark').allTextContents()).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/DST clocks go forward at .* \(-05:00 → -04:00\)/),
+        expect.stringMatching(/DST clocks go back at .* \(-04:00 → -05:00\)/),
+      ]),
+    );
+    await expectAccessible(page, 'job form with schedule preview');
+    await screenshot(page, 'job-form-preview');
+
+    // A schedule the API refuses: the preview says why, in the API's words.
+    await page.getByLabel('Schedule').fill('cron:0 0 30 2 *');
+    await expect
+      .poll(() => page.locator('.preview-problem').textContent())
+      .toContain('it can never fire');
+
+    await page.getByLabel('Schedule').fill(quarterly);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => heading().textContent()).toBe('Console demo');
+    // The job page lists the job's own next slots (GET /jobs/{id}/next).
+    const next = await apiCall('GET', `/jobs/${id}/next?count=5`);
+    const jobRows = page.locator('table.slots tbody tr');
+    await expect.poll(() => jobRows.count()).toBe(5);
+    expect((await jobRows.first().textContent()) ?? '').toContain(
+      next.body.slots[0].utc.replace('T', ' ').replace('.000Z', ''),
+    );
+    expect(await page.locator('table.slots .dst-mark').count()).toBe(changes);
+  });
+
+  it('pauses a job with a reason and a resume time, in an accessible dialog, and resumes it', async () => {
+    await page.goto(jobUrl);
+    await expect.poll(() => heading().textContent()).toBe('Console demo');
+    const id = jobUrl.split('/').at(-1)!;
+    const badge = page.locator('.title-row .badge').first();
+    expect(await badge.textContent()).toBe('active');
+
+    await page.getByRole('button', { name: 'Pause…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Pause this job' });
+    await dialog.getByLabel('Reason').waitFor();
+    await expectAccessible(page, 'pause dialog');
+    await dialog.getByLabel('Reason').fill('CRM maintenance window');
+    // The browser's zone is New York: 09:00 there is 14:00 UTC in January.
+    await dialog.getByLabel(/Resume by itself at/).fill('2030-01-15T09:00');
+    await screenshot(page, 'pause-dialog');
+    await dialog.getByRole('button', { name: 'Pause', exact: true }).click();
+
+    await expect.poll(() => badge.textContent()).toBe('paused');
+    const notice = page.locator('.notice');
+    expect(await notice.textContent()).toContain(': CRM maintenance window');
+    expect(await notice.textContent()).toContain('Resumes by itself after Jan 15, 2030');
+    const paused = await apiCall('GET', `/jobs/${id}`);
+    expect(paused.body).toMatchObject({
+      paused_reason: 'CRM maintenance window',
+      paused_until: '2030-01-15T14:00:00.000Z',
+    });
+    expect(paused.body.paused_at).not.toBeNull();
+    await page.getByText('runs none of them until it is resumed').waitFor();
+    await expectAccessible(page, 'paused job');
+
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(() => badge.textContent()).toBe('active');
+    expect(await notice.count()).toBe(0);
+    const resumed = await apiCall('GET', `/jobs/${id}`);
+    expect(resumed.body).toMatchObject({ paused_reason: null, paused_at: null, is_active: true });
+    const audit = await apiCall('GET', `/jobs/${id}/audit`);
+    expect(audit.body.entries.map((entry: { action: string }) => entry.action)).toEqual(
+      expect.arrayContaining(['pause', 'resume']),
+    );
+  });
+
   it('deletes a job after confirmation', async () => {
     await page.goto(jobUrl);
     await expect.poll(() => heading().textContent()).toBe('Console demo');
@@ -179,6 +276,8 @@ describe('the console in a real browser', { timeout: 120_000 }, () => {
     await confirm.getByRole('button', { name: 'Cancel' }).click();
     expect((await apiCall('GET', `/jobs/${id}`)).status).toBe(200);
     await page.getByRole('button', { name: 'Delete…' }).click();
+    await confirm.getByRole('button', { name: 'Delete' }).waitFor();
+    await expectAccessible(page, 'delete dialog');
     await confirm.getByRole('button', { name: 'Delete' }).click();
     await expect.poll(() => heading().textContent()).toBe('Jobs');
     await page.getByRole('link', { name: 'Mark Users Offline' }).waitFor();

@@ -3,6 +3,7 @@ import { api, ApiError, jobPath, type Executor, type Job, type JsonSchema } from
 import { ErrorMessage, PageTitle, useLoad } from '../components';
 import { ENGINE_KEYS } from '../format';
 import { href, navigate } from '../router';
+import { SchedulePreview } from '../slots';
 
 interface Fields {
   name: string;
@@ -240,6 +241,7 @@ export function JobForm({ id }: { id?: string }) {
             <option key={zone} value={zone} />
           ))}
         </datalist>
+        <SchedulePreview schedule={fields.schedule} timezone={fields.timezone} />
         <Field
           path="function_name"
           label="Executor"

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, apiOptional, jobPath, type Job, type Run } from '../api';
+import { api, apiOptional, jobPath, type Job, type NextSlots, type Run } from '../api';
 import { Dialog, ErrorMessage, PageTitle, StatusBadge, useLoad } from '../components';
 import {
   ENGINE_KEYS,
@@ -11,9 +11,11 @@ import {
   viewerZone,
 } from '../format';
 import { href, navigate } from '../router';
+import { SlotTable } from '../slots';
 
 const RUNS_FETCHED = 200;
 const RUNS_PER_PAGE = 20;
+const NEXT_SLOTS = 5;
 const RUN_STATUSES = ['running', 'success', 'error', 'timeout', 'skipped', 'lost', 'missed'];
 
 interface AuditEntry {
@@ -63,7 +65,7 @@ export function JobPage({ id }: { id: string }) {
     [id],
   );
   const upcoming = useLoad(
-    async () => apiOptional<{ next?: string[]; runs?: string[] }>(`${jobPath(id)}/next?count=5`),
+    async () => apiOptional<NextSlots>(`${jobPath(id)}/next?count=${NEXT_SLOTS}`),
     [id],
   );
   const audit = useLoad(
@@ -75,6 +77,7 @@ export function JobPage({ id }: { id: string }) {
   const [busy, setBusy] = useState(false);
   const [dialog, setDialog] = useState<'pause' | 'delete' | null>(null);
   const [reason, setReason] = useState('');
+  const [until, setUntil] = useState('');
   const [statusFilter, setStatusFilter] = useState('');
   const [page, setPage] = useState(0);
 
@@ -105,7 +108,6 @@ export function JobPage({ id }: { id: string }) {
   const filtered = (runs.data ?? []).filter((run) => !statusFilter || run.status === statusFilter);
   const pages = Math.max(1, Math.ceil(filtered.length / RUNS_PER_PAGE));
   const visible = filtered.slice(page * RUNS_PER_PAGE, (page + 1) * RUNS_PER_PAGE);
-  const nextRuns = upcoming.data?.next ?? upcoming.data?.runs ?? null;
   const entries = audit.data?.entries ?? audit.data?.audit ?? null;
   const config = Object.fromEntries(
     Object.entries(current.metadata).filter(([key]) => !ENGINE_KEYS.has(key)),
@@ -142,6 +144,7 @@ export function JobPage({ id }: { id: string }) {
               void act(async () => {
                 await resume(current);
                 job.reload();
+                upcoming.reload();
               })
             }
           >
@@ -159,12 +162,15 @@ export function JobPage({ id }: { id: string }) {
           Delete…
         </button>
       </div>
-      <ErrorMessage error={actionError} />
+      {dialog ? null : <ErrorMessage error={actionError} />}
       {current.paused_at ? (
         <p class="notice" role="status">
           Paused {fromNow(current.paused_at)}
           {current.paused_by ? ` by ${current.paused_by}` : ''}
           {current.paused_reason ? `: ${current.paused_reason}` : ''}
+          {current.paused_until
+            ? `. Resumes by itself after ${formatTime(current.paused_until)} (${fromNow(current.paused_until)}).`
+            : '. Stays paused until resumed.'}
         </p>
       ) : null}
       {typeof current.metadata.last_error === 'string' ? (
@@ -213,19 +219,23 @@ export function JobPage({ id }: { id: string }) {
             <dt>Next run ({current.timezone})</dt>
             <dd>{formatTime(current.next_run, current.timezone)}</dd>
           </dl>
-          {nextRuns && nextRuns.length > 0 ? (
+          {upcoming.data ? (
             <>
-              <h3>Next runs</h3>
-              <ol class="plain">
-                {nextRuns.map((slot) => (
-                  <li key={String(slot)}>
-                    {formatTime(String(slot), current.timezone)}{' '}
-                    <span class="muted">({formatTime(String(slot))} yours)</span>
-                  </li>
-                ))}
-              </ol>
+              <h3>Next {NEXT_SLOTS} slots</h3>
+              {upcoming.data.will_run ? null : (
+                <p class="muted">
+                  Its schedule’s slots: the job is {current.paused_at ? 'paused' : 'inactive'} and
+                  runs none of them until it is {current.paused_at ? 'resumed' : 'switched on'}.
+                </p>
+              )}
+              <SlotTable
+                slots={upcoming.data.slots}
+                timezone={upcoming.data.timezone}
+                caption="The job's next slots"
+              />
             </>
           ) : null}
+          <ErrorMessage error={upcoming.error} />
         </section>
       </div>
 
@@ -329,9 +339,10 @@ export function JobPage({ id }: { id: string }) {
           onSubmit={(event) => {
             event.preventDefault();
             void act(async () => {
-              await pause(current, reason);
+              await pause(current, reason, until);
               setDialog(null);
               job.reload();
+              upcoming.reload();
             });
           }}
         >
@@ -343,6 +354,19 @@ export function JobPage({ id }: { id: string }) {
             value={reason}
             onInput={(event) => setReason(event.currentTarget.value)}
           />
+          <label for="pause-until">Resume by itself at (optional, your time)</label>
+          <input
+            id="pause-until"
+            type="datetime-local"
+            value={until}
+            aria-describedby="pause-until-hint"
+            onInput={(event) => setUntil(event.currentTarget.value)}
+          />
+          <p id="pause-until-hint" class="hint">
+            Empty: paused until someone resumes it. Otherwise it resumes at the first sweep after
+            this time, from its first slot after it.
+          </p>
+          <ErrorMessage error={actionError} />
           <div class="actions">
             <button type="submit" class="primary" disabled={busy}>
               Pause
@@ -382,9 +406,15 @@ export function JobPage({ id }: { id: string }) {
   );
 }
 
-/** Pausing keeps the job's schedule and says why (POST /pause); resume picks it up again. */
-async function pause(job: Job, reason: string): Promise<void> {
-  await api('POST', `${jobPath(job.id)}/pause`, { reason });
+/**
+ * Pausing keeps the job's schedule and says why (POST /pause), optionally until a time (the
+ * input's local date-time, in the viewer's zone); resume picks it up again.
+ */
+async function pause(job: Job, reason: string, until: string): Promise<void> {
+  await api('POST', `${jobPath(job.id)}/pause`, {
+    reason,
+    ...(until ? { until: new Date(until).toISOString() } : {}),
+  });
 }
 
 /** A paused job resumes; a job merely switched off (is_active false) is switched on. */
