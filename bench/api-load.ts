@@ -10,6 +10,12 @@ interface LoadPlan {
   method: 'GET' | 'POST';
   connections: number;
   durationSeconds: number;
+  /**
+   * Open loop: requests a second across all connections, sent on schedule whether or not earlier
+   * ones were answered (latencies corrected for coordinated omission). Absent: closed loop, each
+   * connection sends its next request when the last is answered, as fast as the server allows.
+   */
+  overallRate?: number;
   /** POST only: the prefix of the job names, each request gets a unique one. */
   namePrefix?: string;
 }
@@ -22,6 +28,7 @@ const result = await autocannon({
   connections: plan.connections,
   duration: plan.durationSeconds,
   method: plan.method,
+  ...(plan.overallRate === undefined ? {} : { overallRate: plan.overallRate }),
   ...(plan.method === 'POST'
     ? {
         headers: { 'content-type': 'application/json' },

@@ -7,9 +7,12 @@ import { silentLog } from '../lib/logger';
 import { benchRegistry } from './executors';
 import { cpuByProcess, cpuDelta } from './machine';
 import { serverPids } from './sweep';
+import { fmt } from './report';
 
 export interface LoadResult {
   label: string;
+  /** Open loop: the requests a second offered; absent for a closed loop (as fast as served). */
+  offeredRate?: number;
   requestsPerSecond: number;
   total: number;
   p50: number;
@@ -27,7 +30,7 @@ export interface LoadResult {
   postgresCpuUs?: number;
 }
 
-type LoadFigures = Omit<LoadResult, 'label' | 'nodeCpuUs' | 'postgresCpuUs'>;
+type LoadFigures = Omit<LoadResult, 'label' | 'offeredRate' | 'nodeCpuUs' | 'postgresCpuUs'>;
 
 const LOAD_SCRIPT = path.join(import.meta.dirname, 'api-load.ts');
 
@@ -39,7 +42,12 @@ const LOAD_SCRIPT = path.join(import.meta.dirname, 'api-load.ts');
 export async function benchApi(
   url: string,
   admin: Sql,
-  options: { connections: number; durationSeconds: number },
+  options: {
+    connections: number;
+    durationSeconds: number;
+    /** Also measure each route open loop at this many requests a second (before the closed loop). */
+    openLoopRate?: number;
+  },
 ): Promise<LoadResult[]> {
   const sql = connect(url, { max: 10 });
   const app: AppContext = {
@@ -69,6 +77,7 @@ export async function benchApi(
       const pgAfter = await cpuByProcess([...new Set([...pids, ...(await serverPids(admin))])]);
       const result: LoadResult = {
         label,
+        ...(plan.overallRate === undefined ? {} : { offeredRate: plan.overallRate }),
         ...figures,
         nodeCpuUs: (used.user + used.system) / figures.total,
       };
@@ -76,27 +85,50 @@ export async function benchApi(
         result.postgresCpuUs = (cpuDelta(pgBefore, pgAfter) * 1000) / figures.total;
       return result;
     };
-    results.push(
-      await measured('GET /api/cron/jobs?limit=50', {
-        url: `${server.url}/api/cron/jobs?limit=50`,
-        method: 'GET',
-        connections: options.connections,
-        durationSeconds: options.durationSeconds,
-      }),
-    );
-    const post = await measured('POST /api/cron/jobs', {
-      url: `${server.url}/api/cron/jobs`,
-      method: 'POST',
-      connections: options.connections,
-      durationSeconds: options.durationSeconds,
-      namePrefix: prefix,
-    });
-    results.push(post);
+    const routes = [
+      { label: 'GET /api/cron/jobs?limit=50', path: '/api/cron/jobs?limit=50', method: 'GET' },
+      { label: 'POST /api/cron/jobs', path: '/api/cron/jobs', method: 'POST' },
+    ] as const;
+    const plans = [
+      ...(options.openLoopRate === undefined
+        ? []
+        : [
+            {
+              rate: options.openLoopRate,
+              suffix: `, ${fmt.int(options.openLoopRate)} req/s offered`,
+            },
+          ]),
+      { rate: undefined, suffix: `, ${options.connections} connections, as fast as served` },
+    ];
+    let posted = 0;
+    let postedOk = 0;
+    for (const plan of plans) {
+      for (const route of routes) {
+        const result = await measured(`${route.label}${plan.suffix}`, {
+          url: `${server.url}${route.path}`,
+          method: route.method,
+          connections: options.connections,
+          durationSeconds: options.durationSeconds,
+          ...(plan.rate === undefined ? {} : { overallRate: plan.rate }),
+          ...(route.method === 'POST' ? { namePrefix: `${prefix} ${plan.rate ?? 'max'}` } : {}),
+        });
+        if (route.method === 'POST') {
+          posted += 1;
+          postedOk += result.ok;
+        }
+        results.push(result);
+      }
+    }
+    const post = { ok: postedOk };
     const [created] = await admin<{ n: number }[]>`
       select count(*)::int as n from cron_job where name like ${`${prefix} %`}`;
     // Requests still in flight when autocannon stops are answered but not counted, so up to one
     // per connection may have made a job without being counted as a 201.
-    if (post.ok === 0 || created!.n < post.ok || created!.n > post.ok + options.connections) {
+    if (
+      post.ok === 0 ||
+      created!.n < post.ok ||
+      created!.n > post.ok + posted * options.connections
+    ) {
       throw new Error(`POST made ${created!.n} jobs for ${post.ok} responses 201`);
     }
     // Park the created jobs: they are not part of any later measurement.
@@ -114,6 +146,7 @@ export function load(plan: {
   method: 'GET' | 'POST';
   connections: number;
   durationSeconds: number;
+  overallRate?: number;
   namePrefix?: string;
 }): Promise<LoadFigures> {
   return new Promise((resolve, reject) => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect, type Sql } from '../lib/db';
 import { initialEngineMetadata } from '../lib/engine/metadata';
-import { startEmbeddedPostgres } from '../lib/local/embedded-postgres';
+import { startEmbeddedPostgres, type PostgresBinaries } from '../lib/local/embedded-postgres';
 import { migrate } from '../lib/migrate';
 
 export interface BenchDatabase {
@@ -21,34 +21,62 @@ export const BENCH_SCHEDULE = 'cron:0 0 1 1 *';
 
 const BENCH_DATABASE = `crm_cron_bench_${randomBytes(4).toString('hex')}`;
 
+/** The PostgreSQL majors an embedded benchmark server can run. */
+export type BenchPostgresMajor = 15 | 17;
+
+/**
+ * The embedded major: BENCH_POSTGRES (15 or 17), by default 15, the oldest the contract supports
+ * and the one the sweep targets are stated on (installed under the npm alias `pg15`).
+ */
+export function benchPostgresMajor(env: NodeJS.ProcessEnv = process.env): BenchPostgresMajor {
+  const value = env.BENCH_POSTGRES?.trim() || '15';
+  if (value !== '15' && value !== '17') throw new Error('BENCH_POSTGRES must be 15 or 17');
+  return Number(value) as BenchPostgresMajor;
+}
+
+async function embeddedBinaries(major: BenchPostgresMajor): Promise<PostgresBinaries> {
+  return major === 15
+    ? ((await import('pg15')) as PostgresBinaries)
+    : ((await import(
+        `@embedded-postgres/${process.platform}-${process.arch}`
+      )) as PostgresBinaries);
+}
+
 /**
  * A fresh, migrated database on DATABASE_URL's server when that is set, otherwise on an embedded
- * PostgreSQL in a temporary folder. The embedded server is restarted once with
- * pg_stat_statements preloaded (embedded-postgres has no option for it, but ALTER SYSTEM does).
+ * PostgreSQL (benchPostgresMajor()) in a temporary folder. The embedded server is restarted once
+ * with pg_stat_statements preloaded (embedded-postgres has no option for it, but ALTER SYSTEM does).
  */
 export async function startBenchDatabase(
-  options: { onLog?: (line: string) => void } = {},
+  options: { onLog?: (line: string) => void; major?: BenchPostgresMajor } = {},
 ): Promise<BenchDatabase> {
   let adminUrl = process.env.DATABASE_URL?.trim();
   let stopServer = async () => {};
   let origin = 'DATABASE_URL';
   if (!adminUrl) {
-    origin = 'embedded';
     const folder = await mkdtemp(path.join(tmpdir(), 'crm-cron-bench-'));
     // Postgres runs as its own user when we are root, and must be able to reach its folder.
     await chmod(folder, 0o755);
     const dataDir = path.join(folder, 'data');
-    let server = await startEmbeddedPostgres({ dataDir, persistent: true });
-    const admin = connect(server.url, { max: 1 });
+    const major = options.major ?? benchPostgresMajor();
+    const binaries = await embeddedBinaries(major);
+    origin = `embedded PostgreSQL ${major}`;
+    let server = await startEmbeddedPostgres({ dataDir, persistent: true, binaries });
+    let admin = connect(server.url, { max: 1 });
     await admin`alter system set shared_preload_libraries = 'pg_stat_statements'`;
-    await admin`alter system set pg_stat_statements.track_planning = on`;
     await admin.end();
     await server.stop();
     server = await startEmbeddedPostgres({
       dataDir,
       persistent: true,
+      binaries,
       ...(options.onLog ? { onLog: options.onLog } : {}),
     });
+    // Only a server with the library loaded knows this setting (15 refuses it before).
+    admin = connect(server.url, { max: 1 });
+    await admin`alter system set pg_stat_statements.track_planning = on`;
+    await admin`select pg_reload_conf()`;
+    await admin.end();
     adminUrl = server.url;
     const running = server;
     stopServer = async () => {

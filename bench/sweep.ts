@@ -1,12 +1,16 @@
+import os from 'node:os';
 import type { Sql } from '../lib/db';
 import { silentLog } from '../lib/logger';
 import { sweep, type SweepDeps } from '../lib/engine/sweep';
-import { benchRegistry } from './executors';
+import { benchRegistry, noopStarts } from './executors';
 import { cpuByProcess, cpuDelta } from './machine';
 import { median } from './report';
 import { resetStatements, statementBreakdown } from './stats';
+import { BENCH_SCHEDULE } from './database';
 
 export interface DrainResult {
+  /** What was special about the due jobs (distinct schedules, a retry policy), if anything. */
+  label: string;
   tableSize: number;
   due: number;
   concurrency: number;
@@ -14,6 +18,10 @@ export interface DrainResult {
   wallMs: number;
   jobsPerSecond: number;
   allWallMs: number[];
+  /** Median time from calling sweep() to the first job's start, milliseconds. */
+  firstJobMs: number;
+  /** The 1-minute load average when the last repetition ended (other processes included). */
+  loadAverage: number;
   /** Database time by statement, per sweep (last repetition), when pg_stat_statements is on. */
   dbBreakdown?: { label: string; calls: number; ms: number }[];
   /** CPU time of this Node process during the sweep (last repetition). */
@@ -46,10 +54,54 @@ export async function walCounters(sql: Sql): Promise<WalCounters> {
  * Only these jobs are ever made due by drain().
  */
 export async function pickDueJobs(sql: Sql, count: number): Promise<void> {
-  await sql`create table if not exists bench_due (id uuid primary key)`;
+  await sql`create table if not exists bench_due (id uuid primary key, executions bigint)`;
   await sql`truncate bench_due`;
   await sql`insert into bench_due select id from cron_job order by random() limit ${count}`;
   await sql`analyze bench_due`;
+}
+
+/**
+ * Gives the picked jobs `count` distinct (schedule, time zone) pairs, or all the benchmark's one
+ * schedule in UTC again (count 0). The schedules fire once a year (minute m, hour h on 1 January,
+ * in one of ten zones), so no job comes due again while the benchmark runs.
+ */
+export async function setDistinctSchedules(sql: Sql, count: number): Promise<void> {
+  if (count === 0) {
+    await sql`
+      update cron_job j set schedule = ${BENCH_SCHEDULE}, timezone = 'UTC'
+      from bench_due d where j.id = d.id`;
+    return;
+  }
+  if (count > 1440 * BENCH_ZONES.length) throw new Error(`at most ${1440 * 10} distinct pairs`);
+  await sql`
+    update cron_job j
+    set schedule = 'cron:' || (p.n / ${BENCH_ZONES.length}) % 60 || ' '
+        || (p.n / ${BENCH_ZONES.length} / 60) % 24 || ' 1 1 *',
+      timezone = (${BENCH_ZONES}::text[])[1 + p.n % ${BENCH_ZONES.length}]
+    from (select id, (row_number() over (order by id) - 1) % ${count} as n from bench_due) p
+    where j.id = p.id`;
+}
+
+const BENCH_ZONES = [
+  'UTC',
+  'Europe/Berlin',
+  'America/New_York',
+  'Asia/Tokyo',
+  'Australia/Sydney',
+  'America/Los_Angeles',
+  'Europe/London',
+  'Asia/Kolkata',
+  'America/Sao_Paulo',
+  'Africa/Cairo',
+];
+
+/** Gives the picked jobs a retry policy (up to `maxAttempts` attempts), or the default (1). */
+export async function setRetryPolicy(sql: Sql, maxAttempts: number): Promise<void> {
+  await sql`
+    update cron_job j
+    set retry = jsonb_build_object('max_attempts', ${maxAttempts}::int, 'backoff', 'exponential',
+      'initial_delay_seconds', 30, 'max_delay_seconds', 3600)
+    from bench_due d where j.id = d.id`;
 }
 
 /**
@@ -65,6 +117,7 @@ export async function drain(
     repetitions: number;
     statStatements: boolean;
     connect: () => Sql;
+    label?: string;
   },
 ): Promise<DrainResult> {
   const [sizes] = await admin<{ table: number; due: number }[]>`
@@ -73,13 +126,14 @@ export async function drain(
   const sql = options.connect();
   const deps: SweepDeps = { sql, registry: benchRegistry, log: silentLog };
   const walls: number[] = [];
+  const firstJobs: number[] = [];
   let dbBreakdown: DrainResult['dbBreakdown'];
   let nodeCpuMs = 0;
   let postgresCpuMs: number | undefined;
   let wal: WalCounters = { bytes: 0, records: 0, fpi: 0 };
   try {
     // Open the pool's connections outside the measured time, as a warm Lambda has them open.
-    await Promise.all([sql`select 1`, sql`select 1`]);
+    await Promise.all(Array.from({ length: 2 }, () => sql`select 1`));
     for (let rep = 0; rep < options.repetitions; rep += 1) {
       const slot = new Date(Date.now() - 60_000 - rep);
       await admin`update cron_job j set next_run = ${slot} from bench_due d where j.id = d.id`;
@@ -88,6 +142,10 @@ export async function drain(
         select count(*)::int as n from cron_job j
         where j.is_active and j.next_run <= now() and j.id not in (select id from bench_due)`;
       if (stray!.n > 0) throw new Error(`${stray!.n} jobs outside the picked set are due`);
+      // Each job's execution_count before, to check that the sweep added exactly one.
+      await admin`
+        update bench_due d set executions = (j.metadata->>'execution_count')::bigint
+        from cron_job j where j.id = d.id`;
       // What autovacuum would have done between two sweeps minutes apart.
       await admin`vacuum cron_job`;
       await admin`vacuum cron_job_run`;
@@ -97,9 +155,11 @@ export async function drain(
       const pids = await serverPids(admin);
       const pgBefore = await cpuByProcess(pids);
       const cpu = process.cpuUsage();
+      noopStarts.first = undefined;
       const started = performance.now();
       const summary = await sweep(deps, { concurrency: options.concurrency });
       const wall = performance.now() - started;
+      firstJobs.push((noopStarts.first ?? Number.NaN) - started);
       const used = process.cpuUsage(cpu);
       const pgAfter = await cpuByProcess([...new Set([...pids, ...(await serverPids(admin))])]);
       postgresCpuMs = pgBefore.size > 0 ? cpuDelta(pgBefore, pgAfter) : undefined;
@@ -117,7 +177,14 @@ export async function drain(
       }
 
       const [check] = await admin<
-        { success: number; runs: number; jobs: number; elsewhere: number; still_due: number }[]
+        {
+          success: number;
+          runs: number;
+          jobs: number;
+          elsewhere: number;
+          still_due: number;
+          counted: number;
+        }[]
       >`
         select
           (select count(*)::int from cron_job_run r join bench_due d on d.id = r.job_id
@@ -129,13 +196,16 @@ export async function drain(
           (select count(*)::int from cron_job_run r
             where r.scheduled_for = ${slot} and r.job_id not in (select id from bench_due)) as elsewhere,
           (select count(*)::int from cron_job j join bench_due d on d.id = j.id
-            where j.next_run <= now()) as still_due`;
+            where j.next_run <= now()) as still_due,
+          (select count(*)::int from cron_job j join bench_due d on d.id = j.id
+            where (j.metadata->>'execution_count')::bigint = d.executions + 1) as counted`;
       const ok =
         check!.success === due &&
         check!.runs === due &&
         check!.jobs === due &&
         check!.elsewhere === 0 &&
         check!.still_due === 0 &&
+        check!.counted === due &&
         summary.succeeded === due &&
         summary.executed === due;
       if (!ok) {
@@ -154,12 +224,15 @@ export async function drain(
   }
   const wallMs = median(walls);
   return {
+    label: options.label ?? '',
     tableSize,
     due,
     concurrency: options.concurrency,
     wallMs,
     jobsPerSecond: (due / wallMs) * 1000,
     allWallMs: walls,
+    firstJobMs: median(firstJobs),
+    loadAverage: os.loadavg()[0]!,
     ...(dbBreakdown ? { dbBreakdown } : {}),
     nodeCpuMs,
     ...(postgresCpuMs === undefined ? {} : { postgresCpuMs }),
