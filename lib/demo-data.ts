@@ -1,3 +1,4 @@
+import { DEFAULT_APP_ROLE, syncAppRole } from './app-role';
 import type { Sql } from './db';
 
 export const demoTenants = ['acme', 'globex', 'initech'] as const;
@@ -66,11 +67,25 @@ create index if not exists activities_tenant_created on activities (tenant_id, c
 create index if not exists activities_created on activities (created_at);
 `;
 
-/** Creates the demo CRM tables when missing; leaves existing ones as they are. */
-export async function createDemoSchema(sql: Sql): Promise<void> {
+/** The demo CRM's tables: exactly those the built-in executors declare (`requiresTables`). */
+export const demoTables = [
+  'accounts',
+  'activities',
+  'contacts',
+  'employees',
+  'opportunities',
+  'users',
+] as const;
+
+/**
+ * Creates the demo CRM tables when missing; leaves existing ones as they are. Run as the owner;
+ * it grants the app role its rights on them, as a migration does on a CRM's tables that exist.
+ */
+export async function createDemoSchema(sql: Sql, appRole = DEFAULT_APP_ROLE): Promise<void> {
   await sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${DEMO_DATA_LOCK})`;
     await tx.unsafe(demoSchema);
+    await syncAppRole(tx, { role: appRole, executorTables: demoTables });
   });
 }
 

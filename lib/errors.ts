@@ -17,3 +17,17 @@ export class ConflictError extends Error {}
 
 /** The caller is known but may not do this (e.g. a tenant caller naming another tenant). */
 export class ForbiddenError extends Error {}
+
+/**
+ * A failure whose full message names database objects (tables, columns) a tenant must not learn.
+ * A run stores and returns `publicMessage`; the full message goes to the failed-run log line only,
+ * where operators find it by run_id. Executors throw it for such failures of their own.
+ */
+export class SchemaDetailError extends Error {
+  constructor(
+    readonly publicMessage: string,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}

@@ -1,4 +1,5 @@
 import { completeAdoption, prepareAdoption, type AdoptionReport } from './adoption';
+import { DEFAULT_APP_ROLE, executorTables, syncAppRole, type AppRoleReport } from './app-role';
 import type { Sql } from './db';
 import { createAppRegistry } from './executors/app-registry';
 import type { ExecutorRegistry } from './executors/registry';
@@ -13,6 +14,11 @@ export interface MigrateOptions {
   /** Do everything, report it, and roll it all back. */
   dryRun?: boolean;
   now?: Date;
+  /**
+   * The role the app connects as (lib/app-role.ts): created if missing and allowed, its grants
+   * made exact. Default `crm_cron_app`; null leaves roles alone (the app connects as the owner).
+   */
+  appRole?: string | null;
 }
 
 export interface MigrateReport {
@@ -20,6 +26,8 @@ export interface MigrateReport {
   applied: number[];
   /** What adopting the earlier system's cron_job changed (adopt false: there was none). */
   adoption: AdoptionReport;
+  /** The app role: created or not, the tables it was granted, what was skipped and why. */
+  app_role: AppRoleReport;
   dry_run: boolean;
 }
 
@@ -68,9 +76,15 @@ export async function migrateWithReport(
         await tx`insert into cron_migrations ${tx({ id: migration.id, name: migration.name })}`;
       }
       if (adoption) await completeAdoption(tx, adoption);
+      // Every time, not only with new migrations: CRM tables may have appeared since.
+      const appRole = await syncAppRole(tx, {
+        role: options.appRole === undefined ? DEFAULT_APP_ROLE : options.appRole,
+        executorTables: executorTables(registry),
+      });
       const report: MigrateReport = {
         applied: pending.map((migration) => migration.id),
         adoption: adoption?.report ?? { adopt: false, jobs: [], deactivated: [] },
+        app_role: appRole,
         dry_run: dryRun,
       };
       if (dryRun) throw new DryRunRollback(report);

@@ -171,6 +171,14 @@ describe('paused_until', () => {
     expect(await sweep(deps, { now: () => new Date('2026-11-28T11:05:01Z') })).toMatchObject({
       executed: 1,
     });
+    // The engine's resume is audited like one by hand, the engine as its actor.
+    const audit = (await request('GET', `/api/cron/jobs/${job.id}/audit`)).body.entries;
+    expect(audit.map((e: { action: string; actor: string }) => [e.action, e.actor])).toEqual([
+      ['resume', 'engine'],
+      ['pause', 'ops'],
+      ['create', 'system'],
+    ]);
+    expect(audit[0].changes).toEqual({ paused_reason: { before: 'deploy', after: null } });
   });
 });
 
@@ -218,9 +226,25 @@ describe('retry field and auto-pause through the API', () => {
     });
     const runs = (await request('GET', `/api/cron/jobs/${job.id}/runs`)).body.runs;
     expect(runs).toMatchObject([{ status: 'error', error: 'boom', attempt: 1 }]);
+    // The auto-pause is in the audit trail, with the engine as its actor.
+    const [pause] = (await request('GET', `/api/cron/jobs/${job.id}/audit`)).body.entries;
+    expect(pause).toMatchObject({
+      action: 'pause',
+      actor: 'engine',
+      actor_tenant_id: null,
+      request_id: null,
+      changes: {
+        is_active: { before: true, after: false },
+        paused_reason: { before: null, after: '1 consecutive failed slots; last error: boom' },
+      },
+    });
     expect((await request('POST', `/api/cron/jobs/${job.id}/resume`)).body).toMatchObject({
       is_active: true,
       paused_by: null,
     });
+    const actions = (await request('GET', `/api/cron/jobs/${job.id}/audit`)).body.entries.map(
+      (e: { action: string; actor: string }) => `${e.action} by ${e.actor}`,
+    );
+    expect(actions).toEqual(['resume by admin', 'pause by engine', 'create by admin']);
   });
 });

@@ -1,4 +1,6 @@
+import postgres from 'postgres';
 import type { Sql } from '../db';
+import { SchemaDetailError } from '../errors';
 import { executorConfig } from './metadata';
 import type { ExecutorRegistry } from '../executors/registry';
 import type { Log } from '../logger';
@@ -27,6 +29,11 @@ export interface RunOutcome {
   finished_at: Date;
   /** A thrown error's trimmed stack, for the failed-run log line only (never stored or returned). */
   stack?: string | undefined;
+  /**
+   * The full message when `error` is its public form (runFailureMessage), for the failed-run log
+   * line only: it names tables and columns, which tenant callers must not see.
+   */
+  detail?: string | undefined;
 }
 
 export interface ExecuteDeps {
@@ -108,10 +115,49 @@ export async function executeJob(
     // An executor that rejects the moment it is aborted still timed out.
     if (controller.signal.aborted)
       return finish('timeout', null, `timed out after ${job.timeout_seconds} s`);
-    return { ...finish('error', null, errorMessage(error)), stack: trimmedStack(error) };
+    const message = runFailureMessage(error);
+    return {
+      ...finish('error', null, message),
+      stack: trimmedStack(error),
+      ...(message === errorMessage(error) ? {} : { detail: errorMessage(error) }),
+    };
   } finally {
     clearTimeout(timer);
   }
+}
+
+// SQLSTATEs an executor's statement commonly fails with, named as PostgreSQL's appendix A does.
+const CONDITION_NAMES: Record<string, string> = {
+  '22P02': 'invalid_text_representation',
+  '23502': 'not_null_violation',
+  '23503': 'foreign_key_violation',
+  '23505': 'unique_violation',
+  '23514': 'check_violation',
+  '40001': 'serialization_failure',
+  '40P01': 'deadlock_detected',
+  '42501': 'insufficient_privilege',
+  '42601': 'syntax_error',
+  '42703': 'undefined_column',
+  '42883': 'undefined_function',
+  '42P01': 'undefined_table',
+  '53300': 'too_many_connections',
+  '55P03': 'lock_not_available',
+  '57014': 'query_canceled',
+};
+
+/**
+ * What a failed run records as its `error` (stored, returned by the API to the job's tenant, and
+ * copied into `metadata.last_error`): a database error's SQLSTATE and condition name instead of
+ * its message, which names tables, columns and constraints; a SchemaDetailError's public message;
+ * any other error's message.
+ */
+export function runFailureMessage(error: unknown): string {
+  if (error instanceof postgres.PostgresError) {
+    const name = CONDITION_NAMES[error.code];
+    return `database error ${error.code}${name ? ` (${name})` : ''}; details are in the run's log line for operators`;
+  }
+  if (error instanceof SchemaDetailError) return error.publicMessage;
+  return errorMessage(error);
 }
 
 export function errorMessage(error: unknown): string {

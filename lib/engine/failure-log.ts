@@ -27,6 +27,7 @@ export function logFailedRun(log: Log, run: FailedRunFacts, outcome: RunOutcome)
     attempt: run.attempt ?? 1,
     status: outcome.status,
     error: outcome.error,
+    ...(outcome.detail ? { error_detail: outcome.detail } : {}),
     ...(outcome.stack ? { stack: outcome.stack } : {}),
     duration_ms: outcome.duration_ms,
   });

@@ -1,4 +1,5 @@
-import type { Sql, TransactionSql } from '../db';
+import { jsonb, type Sql, type TransactionSql } from '../db';
+import { ENGINE_ACTOR } from './run-state';
 import { nextSlot } from '../schedule';
 
 /**
@@ -63,8 +64,17 @@ export async function resumeDuePauses(sql: Sql, now: Date, limit = 500): Promise
   const [any] = await sql`select from cron_job where paused_until <= ${now} limit 1`;
   if (!any) return [];
   return sql.begin(async (tx) => {
-    const due = await tx<{ id: string; schedule: string; timezone: string; paused_until: Date }[]>`
-      select id, schedule, timezone, paused_until from cron_job
+    const due = await tx<
+      {
+        id: string;
+        tenant_id: string | null;
+        schedule: string;
+        timezone: string;
+        paused_until: Date;
+        paused_reason: string | null;
+      }[]
+    >`
+      select id, tenant_id, schedule, timezone, paused_until, paused_reason from cron_job
       where paused_until <= ${now}
       order by paused_until
       limit ${limit}
@@ -72,6 +82,12 @@ export async function resumeDuePauses(sql: Sql, now: Date, limit = 500): Promise
     for (const job of due) {
       try {
         await resumeJob(tx, job, job.paused_until, now);
+        // As a resume by hand is audited (lib/jobs/pause.ts), with the engine as the actor.
+        await tx`
+          insert into cron_job_audit (job_id, tenant_id, action, actor, changes)
+          values (${job.id}, ${job.tenant_id}, 'resume', ${ENGINE_ACTOR}, ${jsonb(tx, {
+            paused_reason: { before: job.paused_reason, after: null },
+          })})`;
       } catch {
         // A stored schedule that no longer parses: the job stays paused, without an end, so it
         // is not picked up again by every sweep.

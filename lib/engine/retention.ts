@@ -106,10 +106,30 @@ export async function pruneRunHistory(
 }
 
 /**
+ * Removes audit entries older than `retentionDays` (of every job, deleted or not), oldest first,
+ * `batchSize` per statement, through cron_job_audit_prune: the app role may not delete audit
+ * entries itself, and that function never removes one younger than a day. Returns how many went.
+ */
+export async function pruneAuditTrail(sql: Sql, options: RetentionOptions): Promise<number> {
+  const now = options.now ?? new Date();
+  const cutoff = new Date(now.getTime() - options.retentionDays * 86_400_000);
+  const batchSize = options.batchSize ?? RETENTION_BATCH_SIZE;
+  let deleted = 0;
+  for (;;) {
+    if (options.deadline && Date.now() >= options.deadline.getTime()) break;
+    const [batch] = await sql<{ deleted: number }[]>`
+      select cron_job_audit_prune(${cutoff}, ${batchSize}) as deleted`;
+    deleted += batch?.deleted ?? 0;
+    if ((batch?.deleted ?? 0) < batchSize) break;
+  }
+  return deleted;
+}
+
+/**
  * What the sweep's callers (the `run-due-jobs` function, the local timer) run after each sweep:
- * retention for at most RETENTION_TIME_PER_SWEEP_MS, logged as one line when it removed anything. A failure is logged, not thrown: the
- * sweep itself succeeded, and the next one tries again (the FreeStorageSpace alarm watches the
- * outcome).
+ * retention of runs, then of audit entries, for at most RETENTION_TIME_PER_SWEEP_MS, logged as one
+ * line when it removed anything. A failure is logged, not thrown: the sweep itself succeeded, and
+ * the next one tries again (the FreeStorageSpace alarm watches the outcome).
  */
 export async function pruneAfterSweep(
   deps: { sql: Sql; log: Log },
@@ -119,8 +139,13 @@ export async function pruneAfterSweep(
   const deadline = new Date(Math.min(budget, options.deadline?.getTime() ?? budget));
   try {
     const summary = await pruneRunHistory(deps.sql, { ...options, deadline });
-    if (summary.deleted > 0) {
-      deps.log.info('run history pruned', { ...summary, retention_days: options.retentionDays });
+    const auditDeleted = await pruneAuditTrail(deps.sql, { ...options, deadline });
+    if (summary.deleted > 0 || auditDeleted > 0) {
+      deps.log.info('run history pruned', {
+        ...summary,
+        audit_deleted: auditDeleted,
+        retention_days: options.retentionDays,
+      });
     }
     return summary;
   } catch (error) {

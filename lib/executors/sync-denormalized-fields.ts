@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { Sql } from '../db';
+import { SchemaDetailError } from '../errors';
 import { defineExecutor } from './types';
 
 const identifier = z
@@ -63,10 +64,18 @@ async function assertColumnsExist(sql: Sql, mappings: Mapping[]): Promise<void> 
   const tables = new Set(rows.map((row) => row.table_name));
   const columns = new Set(rows.map((row) => `${row.table_name}.${row.column_name}`));
   for (const [table, column] of wanted) {
-    if (!tables.has(table!))
-      throw new Error(`syncDenormalizedFields: table ${table} does not exist`);
+    // The names go to the log line only: the run's error is what the job's tenant reads.
+    if (!tables.has(table!)) {
+      throw new SchemaDetailError(
+        'syncDenormalizedFields: a mapped table does not exist',
+        `syncDenormalizedFields: table ${table} does not exist`,
+      );
+    }
     if (!columns.has(`${table}.${column}`)) {
-      throw new Error(`syncDenormalizedFields: column ${table}.${column} does not exist`);
+      throw new SchemaDetailError(
+        'syncDenormalizedFields: a mapped column does not exist',
+        `syncDenormalizedFields: column ${table}.${column} does not exist`,
+      );
     }
   }
 }

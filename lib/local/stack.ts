@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { appRoleUrl, DEFAULT_APP_ROLE, setAppRolePassword } from '../app-role';
 import { createDemoSchema, loadDemoData } from '../demo-data';
-import { connect } from '../db';
+import { connect, type Sql } from '../db';
 import { seedDefaultJobs } from '../default-jobs';
 import type { ExecutorRegistry } from '../executors/registry';
 import { createLogger } from '../logger';
@@ -43,8 +45,10 @@ export async function runLocalStack(options: {
     });
     databaseUrl = embedded.url;
   }
-  const sql = connect(databaseUrl, { max: 10 });
-  const { applied, adoption } = await migrateWithReport(sql, { registry });
+  // Migrations, default jobs and demo data run as the owner (the embedded server's superuser, or
+  // DATABASE_URL's user); the app itself connects as the app role where it can log in as it.
+  const sql = connect(databaseUrl, { max: 2 });
+  const { applied, adoption, app_role: appRole } = await migrateWithReport(sql, { registry });
   if (adoption.adopt) {
     log.info("adopted the earlier system's cron_job", {
       lines: describeAdoption(adoption),
@@ -54,8 +58,9 @@ export async function runLocalStack(options: {
   // The demo CRM tables come before the default jobs, which are seeded inactive without them.
   if (embedded) await createDemoSchema(sql);
   const seeded = await seedDefaultJobs(sql, registry);
+  const appSql = embedded ? await connectAsAppRole(sql, databaseUrl) : sql;
   const app = await createLocalApp({
-    sql,
+    sql: appSql,
     registry,
     log,
     sweepIntervalSeconds: config.tickIntervalSeconds || 300,
@@ -76,6 +81,10 @@ export async function runLocalStack(options: {
     // For psql: the password of the embedded server is in <dataDir>.password.
     database_url: redactUrl(databaseUrl),
     migrations_applied: applied,
+    database_role: embedded
+      ? DEFAULT_APP_ROLE
+      : `DATABASE_URL's user (the app role ${appRole.role ?? 'is off'} is for the deployed functions)`,
+    ...(appRole.skipped.length > 0 ? { app_role_skipped: appRole.skipped } : {}),
     default_jobs_seeded: seeded,
     demo_data_loaded: demoLoaded,
     executors: registry.names(),
@@ -119,6 +128,7 @@ export async function runLocalStack(options: {
     app.close();
     await sweeping;
     await server.close();
+    if (appSql !== sql) await appSql.end({ timeout: 5 });
     await sql.end({ timeout: 5 });
     await embedded?.stop();
     log.info('stopped');
@@ -126,4 +136,15 @@ export async function runLocalStack(options: {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/**
+ * The app's pool on the embedded server, logged in as the app role (created by the migrations)
+ * with a password made for this start: the server takes password logins only, and nobody else
+ * needs it.
+ */
+async function connectAsAppRole(owner: Sql, ownerUrl: string): Promise<Sql> {
+  const password = randomBytes(16).toString('hex');
+  await setAppRolePassword(owner, DEFAULT_APP_ROLE, password);
+  return connect(appRoleUrl(ownerUrl, DEFAULT_APP_ROLE, password), { max: 10 });
 }

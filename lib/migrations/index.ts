@@ -3,6 +3,8 @@ import preciseTriggers from './0002-precise-triggers';
 import writePath from './0003-write-path';
 import runRetention from './0004-run-retention';
 import audit from './0010-audit';
+import auditRetention from './0011-audit-retention';
+import enginePauseAudit from './0012-engine-pause-audit';
 import retriesAndPause from './0015-retries-and-pause';
 import inactiveReason from './0020-inactive-reason';
 import jobSecrets from './0021-job-secrets';
@@ -19,7 +21,10 @@ export const migrations: ReadonlyArray<{ id: number; name: string; sql: string }
   { id: 3, name: 'write-path', sql: writePath },
   { id: 4, name: 'run-retention', sql: runRetention },
   { id: 10, name: 'audit', sql: audit },
+  { id: 11, name: 'audit-retention', sql: auditRetention },
   { id: 15, name: 'retries-and-pause', sql: retriesAndPause },
+  // After 15, which adds the pause columns its trigger reads.
+  { id: 12, name: 'engine-pause-audit', sql: enginePauseAudit },
   { id: 20, name: 'inactive-reason', sql: inactiveReason },
   { id: 21, name: 'job-secrets', sql: jobSecrets },
   { id: 22, name: 'legacy-id', sql: legacyId },

@@ -1,12 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, inject } from 'vitest';
+import { appRoleUrl, DEFAULT_APP_ROLE } from '../../lib/app-role';
 import { connect, type Sql } from '../../lib/db';
 
 export const TEMPLATE_DATABASE = 'crm_cron_template';
 
 export interface TestDatabase {
+  /** As the owner (the server's superuser): for setup, DDL and checks. */
   url: string;
   sql: Sql;
+  /**
+   * As the app role `crm_cron_app`, as the functions and the local server connect: give this to
+   * the code under test, so a missing grant fails the test.
+   */
+  appUrl: string;
+  appSql: Sql;
 }
 
 function urlFor(database: string): string {
@@ -28,10 +36,13 @@ export async function createTestDatabase(
   await admin.unsafe(`create database ${name} template ${template}`);
   const url = urlFor(name);
   const sql = connect(url, { max: 10 });
+  const appUrl = appRoleUrl(url, DEFAULT_APP_ROLE, inject('appRolePassword'));
+  const appSql = connect(appUrl, { max: 10 });
   afterAll(async () => {
+    await appSql.end({ timeout: 5 });
     await sql.end({ timeout: 5 });
     await admin.unsafe(`drop database if exists ${name} with (force)`);
     await admin.end();
   });
-  return { url, sql };
+  return { url, sql, appUrl, appSql };
 }

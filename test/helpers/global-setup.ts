@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { DEFAULT_APP_ROLE, setAppRolePassword } from '../../lib/app-role';
 import { connect } from '../../lib/db';
 import { startEmbeddedPostgres } from '../../lib/local/embedded-postgres';
 import { migrate } from '../../lib/migrate';
@@ -13,6 +15,8 @@ declare module 'vitest' {
     adminDatabaseUrl: string;
     /** The major this project's embedded server runs (vitest.config.ts); unset on TEST_DATABASE_URL. */
     postgresMajor?: PostgresMajor;
+    /** The app role's password on this server (set here; the role is the cluster's). */
+    appRolePassword: string;
   }
 }
 
@@ -44,10 +48,15 @@ export default async function setup(project: TestProject) {
   await admin.unsafe(`drop database if exists ${TEMPLATE_DATABASE} with (force)`);
   await admin.unsafe(`create database ${TEMPLATE_DATABASE}`);
   const template = connect(withDatabase(adminUrl, TEMPLATE_DATABASE), { max: 1 });
+  // Creates the app role (cluster-wide) with its grants in the template, which every test
+  // database clones; the app of every test server then logs in as it.
   await migrate(template);
   await template.end();
+  const appRolePassword = randomBytes(16).toString('hex');
+  await setAppRolePassword(admin, DEFAULT_APP_ROLE, appRolePassword);
   await admin.end();
   project.provide('adminDatabaseUrl', adminUrl);
+  project.provide('appRolePassword', appRolePassword);
   return stop;
 }
 

@@ -57,10 +57,11 @@ export async function startTestServer(
     log?: Log;
   } = {},
 ): Promise<TestServer> {
-  const { sql } = await createTestDatabase();
+  const { sql, appSql } = await createTestDatabase();
   const log = options.log ?? silentLog;
   const app: AppContext = {
-    sql,
+    // The app logs in as the app role, as in AWS; `sql` (the owner) is the test's.
+    sql: appSql,
     registry: options.registry ?? createBuiltInRegistry(),
     log,
     settings: { sweepIntervalSeconds: options.sweepIntervalSeconds ?? 300, sweepConcurrency: 4 },
