@@ -1,25 +1,71 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * The tests `npm run mutate` runs against each mutant: the fast files that exercise the engine
- * and the HTTP error path. Same global setup (embedded PostgreSQL) as the full suite.
+ * For each file `npm run mutate` mutates, the test files that exercise it: a mutant of that file
+ * runs only these (and, with per-test coverage, only the tests among them that reach it), so a
+ * file's run costs minutes instead of the whole engine suite per mutant. A test written to kill a
+ * mutant goes in one of these files, or its file is added here.
  */
+export const mutationTests: Record<string, string[]> = {
+  'lib/schedule.ts': [
+    'test/schedule.test.ts',
+    'test/cron-fields.test.ts',
+    'test/docs/schedules.test.ts',
+  ],
+  'lib/engine/execute.ts': ['test/engine/outcomes.test.ts', 'test/engine/sweep-promises.test.ts'],
+  'lib/engine/metadata.ts': ['test/engine/sweep-promises.test.ts', 'test/api/routes.test.ts'],
+  'lib/engine/run-recorder.ts': [
+    'test/engine/recording.test.ts',
+    'test/engine/sweep-promises.test.ts',
+  ],
+  'lib/engine/run-state.ts': [
+    'test/run-state.test.ts',
+    'test/retries.test.ts',
+    'test/pause.test.ts',
+    'test/engine/sweep-promises.test.ts',
+  ],
+  'lib/http/middleware.ts': [
+    'test/api/errors.test.ts',
+    'test/api/server-errors.test.ts',
+    'test/api/auth.test.ts',
+    'test/api/api-gateway-events.test.ts',
+    'test/api/validation.test.ts',
+    'test/api/body-limit.test.ts',
+  ],
+  'lib/engine/claim.ts': [
+    'test/engine/claims.test.ts',
+    'test/sweep.test.ts',
+    'test/fair-claiming.test.ts',
+    'test/precise.test.ts',
+    'test/retries.test.ts',
+  ],
+  'lib/engine/sweep.ts': [
+    'test/sweep.test.ts',
+    'test/engine/sweep-promises.test.ts',
+    'test/engine/recording.test.ts',
+    'test/engine/claims.test.ts',
+    'test/retries.test.ts',
+    'test/pause.test.ts',
+  ],
+};
+
+/**
+ * Files whose tests never reach PostgreSQL: their runs skip starting it, which matters because
+ * Stryker restarts the test runner (global setup included) after every mutant that times out.
+ */
+const withoutDatabase = new Set(['lib/schedule.ts']);
+
+/** `MUTATE_FILE` (set by scripts/mutate.ts) narrows the run to one file's tests. */
+const target = process.env.MUTATE_FILE;
+if (target !== undefined && !Object.hasOwn(mutationTests, target)) {
+  throw new Error(`no mutation tests listed for ${target} in vitest.mutate.config.ts`);
+}
+
 export default defineConfig({
   test: {
-    include: [
-      'test/sweep.test.ts',
-      'test/engine/**/*.test.ts',
-      'test/run-state.test.ts',
-      'test/precise.test.ts',
-      'test/schedule.test.ts',
-      'test/api/errors.test.ts',
-      'test/api/server-errors.test.ts',
-      'test/api/auth.test.ts',
-      'test/api/routes.test.ts',
-      'test/api/api-gateway-events.test.ts',
-      'test/api/validation.test.ts',
-    ],
-    globalSetup: ['test/helpers/global-setup.ts'],
+    include: target ? mutationTests[target] : [...new Set(Object.values(mutationTests).flat())],
+    globalSetup: target && withoutDatabase.has(target) ? [] : ['test/helpers/global-setup.ts'],
+    pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

@@ -1,0 +1,68 @@
+/**
+ * `npm run mutate [-- [--concurrency N] [file ...]]`: mutation-tests each file on its own (every
+ * file of vitest.mutate.config.ts when none is named), one after the other. Each file gets its
+ * mutants only, its own tests (MUTATE_FILE narrows vitest.mutate.config.ts), and its own
+ * incremental file and reports under reports/mutation/, so re-running one file after a change
+ * re-tests only what changed and never discards another file's results. Prints the score of each
+ * file and its surviving mutants at the end.
+ */
+import { parseArgs } from 'node:util';
+import { Stryker } from '@stryker-mutator/core';
+import type { MutantResult } from '@stryker-mutator/api/core';
+import { mutationTests } from '../vitest.mutate.config';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { concurrency: { type: 'string' } },
+});
+const files = positionals.length > 0 ? positionals : Object.keys(mutationTests);
+for (const file of files) {
+  if (!Object.hasOwn(mutationTests, file)) {
+    throw new Error(
+      `${file} is not in vitest.mutate.config.ts; known: ${Object.keys(mutationTests).join(', ')}`,
+    );
+  }
+}
+
+interface Score {
+  file: string;
+  detected: number;
+  valid: number;
+  survivors: string[];
+}
+
+const scores: Score[] = [];
+for (const file of files) {
+  const name = file.replaceAll('/', '_');
+  process.env.MUTATE_FILE = file;
+  const results = await new Stryker({
+    mutate: [file],
+    incrementalFile: `reports/mutation/${name}.incremental.json`,
+    jsonReporter: { fileName: `reports/mutation/${name}.json` },
+    htmlReporter: { fileName: `reports/mutation/${name}.html` },
+    ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}),
+  }).runMutationTest();
+  scores.push(score(file, results));
+}
+
+for (const { file, detected, valid, survivors } of scores) {
+  const percent = valid === 0 ? 100 : (100 * detected) / valid;
+  console.log(`${file}: ${detected} / ${valid} = ${percent.toFixed(1)}% killed`);
+  for (const survivor of survivors) console.log(`  ${survivor}`);
+}
+
+/** Killed or timed out over every mutant that ran or should have (Stryker's mutation score). */
+function score(file: string, results: MutantResult[]): Score {
+  const counted = results.filter(
+    (mutant) => !['CompileError', 'RuntimeError', 'Ignored', 'Pending'].includes(mutant.status),
+  );
+  const detected = counted.filter((mutant) => ['Killed', 'Timeout'].includes(mutant.status));
+  const survivors = counted
+    .filter((mutant) => !['Killed', 'Timeout'].includes(mutant.status))
+    .map(
+      (mutant) =>
+        `${mutant.status} line ${mutant.location.start.line}: ${mutant.mutatorName} ` +
+        JSON.stringify(mutant.replacement ?? ''),
+    );
+  return { file, detected: detected.length, valid: counted.length, survivors };
+}
