@@ -146,6 +146,49 @@ describe('API Gateway events through the shared middleware', () => {
     expect(over.body.detail).toBe(`the body is larger than ${MAX_BODY_BYTES} bytes`);
   });
 
+  it('refuses a declared content-length over the limit before reading, and trusts only a plain number', async () => {
+    const declared = (length: string) =>
+      send(
+        createJob,
+        event({ headers: { ...authorized, 'content-length': length }, body: jobBody() }),
+      );
+    const over = await declared(String(MAX_BODY_BYTES + 1));
+    expect(over.status).toBe(413);
+    expect(over.body.detail).toBe(`the body is larger than ${MAX_BODY_BYTES} bytes`);
+    // At the limit, or not a plain decimal number: the body's real size decides.
+    for (const length of [
+      String(MAX_BODY_BYTES),
+      ` ${MAX_BODY_BYTES + 1}`,
+      `${MAX_BODY_BYTES + 1} `,
+      '1e9',
+    ]) {
+      expect((await declared(length)).status, JSON.stringify(length)).toBe(201);
+    }
+  });
+
+  it('refuses a tenant caller on an admin route with 403, and serves an admin', async () => {
+    const tenantToken = 'events-tenant-token-5c1d';
+    const options = {
+      ...handlerOptions,
+      identify: bearerTokenCallers(parseLocalTokens(`${tenantToken}:alice:acme`, TOKEN)),
+      access: 'admin',
+    } as const;
+    const system = createApiHandler(routeHandlers['get-system'], options);
+    const get = (token: string) =>
+      send(
+        system,
+        event({
+          method: 'GET',
+          path: '/api/cron/system',
+          headers: { authorization: `Bearer ${token}` },
+        }),
+      );
+    const tenant = await get(tenantToken);
+    expect(tenant.status).toBe(403);
+    expect(tenant.body.detail).toBe('this route is for admins only');
+    expect((await get(TOKEN)).status).toBe(200);
+  });
+
   it('refuses bytes that are not UTF-8 and text that is not JSON with 400', async () => {
     const notUtf8 = await send(
       createJob,
@@ -198,8 +241,10 @@ describe('API Gateway events through the shared middleware', () => {
     lines.length = 0;
     const succeeded = event({ headers: authorized, body: jobBody() });
     const refused = event({ headers: authorized, body: '[' });
+    const t0 = performance.now();
     await send(createJob, succeeded);
     await send(createJob, refused);
+    const elapsed = performance.now() - t0;
     const requests = lines.filter((line) => line.message === 'request');
     expect(requests).toEqual([
       {
@@ -226,7 +271,9 @@ describe('API Gateway events through the shared middleware', () => {
       },
     ]);
     for (const line of requests) {
+      // Measured within the call: never negative, never more than the test saw pass.
       expect(line.extra.duration_ms as number).toBeGreaterThanOrEqual(0);
+      expect(line.extra.duration_ms as number).toBeLessThanOrEqual(Math.ceil(elapsed));
     }
     // A refused request is not an error of the service: nothing at error level.
     expect(lines.filter((line) => line.level === 'error')).toEqual([]);

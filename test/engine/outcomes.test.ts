@@ -1,18 +1,17 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { sweep } from '../../lib/engine/sweep';
 import { createRegistry } from '../../lib/executors/registry';
 import { defineExecutor } from '../../lib/executors/types';
 import { silentLog, type Log } from '../../lib/logger';
-import { createTestDatabase } from '../helpers/database';
+import { createEngineTestDatabase } from '../helpers/engine';
+import { storeJobSecret } from '../../lib/job-secrets';
 import { insertJob, testExecutors } from '../helpers/jobs';
 import { capturingLog } from '../helpers/log';
 
 // What a run's outcome holds for whatever an executor does: results JSON can and cannot hold,
 // errors of every shape, bad config, an executor that gives up when aborted, and the fields its
 // log lines carry. Checked through sweep() and cron_job_run.
-
-const { sql } = await createTestDatabase();
 
 const circular: Record<string, unknown> = {};
 circular.self = circular;
@@ -32,8 +31,35 @@ const rejecting = (name: string, reason: () => unknown) =>
     run: () => Promise.reject(reason()),
   });
 
+/** Why each `abortWatcher` run's signal was aborted, by job name. */
+const abortReasons = new Map<string, string>();
+
 const registry = createRegistry([
   ...testExecutors,
+  defineExecutor({
+    name: 'context',
+    description: 'returns what it was given',
+    configSchema: z.object({}).loose(),
+    run: async ({ config, tenantId, attempt, signal, secret, sql: given }) => ({
+      config,
+      tenantId,
+      attempt,
+      aborted: signal.aborted,
+      secret: await secret(),
+      database: (await given<{ db: string }[]>`select current_database() as db`)[0]!.db,
+    }),
+  }),
+  defineExecutor({
+    name: 'abortWatcher',
+    description: 'notes why its signal was aborted, and never settles',
+    configSchema: z.object({ name: z.string() }),
+    run: ({ config, signal }) => {
+      signal.addEventListener('abort', () =>
+        abortReasons.set(config.name, (signal.reason as Error).message),
+      );
+      return new Promise(() => {});
+    },
+  }),
   returning('returnsUndefined', () => undefined),
   returning('returnsBigInt', () => ({ big: 1n })),
   returning('returnsCircular', () => circular),
@@ -63,9 +89,7 @@ const registry = createRegistry([
   }),
 ]);
 
-beforeEach(async () => {
-  await sql`truncate cron_job cascade`;
-});
+const { sql } = await createEngineTestDatabase(registry);
 
 async function outcomeOf(fixture: Parameters<typeof insertJob>[1], log?: Log) {
   const id = await insertJob(sql, fixture);
@@ -135,10 +159,65 @@ describe('a run’s outcome', () => {
     expect(outcome).toMatchObject({ status: 'timeout', error: 'timed out after 1 s' });
   });
 
-  it('gives an executor log lines that carry the job id and name', async () => {
+  it('gives the executor its config without the engine keys, its tenant, attempt, secret, database and a live signal', async () => {
+    const id = await insertJob(sql, {
+      function_name: 'context',
+      tenant_id: 'acme',
+      metadata: { region: 'eu', execution_count: 3, error_count: 1 },
+    });
+    await storeJobSecret(sql, id, 'hunter2-hunter2');
+    await sweep({ sql, registry, log: silentLog }, {});
+    const [run] = await sql<{ status: string; result: unknown }[]>`
+      select status, result from cron_job_run where job_id = ${id}`;
+    const [{ db } = { db: '' }] = await sql<{ db: string }[]>`select current_database() as db`;
+    expect(run).toEqual({
+      status: 'success',
+      result: {
+        config: { region: 'eu' },
+        tenantId: 'acme',
+        attempt: 1,
+        aborted: false,
+        secret: 'hunter2-hunter2',
+        database: db,
+      },
+    });
+  });
+
+  it('measures a run from its start to its end, within the sweep that ran it', async () => {
+    const before = new Date();
+    const t0 = performance.now();
+    const id = await insertJob(sql, {
+      function_name: 'sleep',
+      metadata: { ms: 50 },
+      timeout_seconds: 5,
+    });
+    await sweep({ sql, registry, log: silentLog }, {});
+    const elapsed = performance.now() - t0;
+    const after = new Date();
+    const [run] = await sql<{ status: string; duration_ms: number; finished_at: Date }[]>`
+      select status, duration_ms, finished_at from cron_job_run where job_id = ${id}`;
+    expect(run!.status).toBe('success');
+    // Node may fire a timer up to a millisecond early.
+    expect(run!.duration_ms).toBeGreaterThanOrEqual(49);
+    expect(run!.duration_ms).toBeLessThanOrEqual(Math.ceil(elapsed));
+    expect(run!.finished_at.getTime()).toBeGreaterThanOrEqual(before.getTime());
+    expect(run!.finished_at.getTime()).toBeLessThanOrEqual(after.getTime());
+  });
+
+  it('aborts the signal of a run that times out, saying so', async () => {
+    const outcome = await outcomeOf({
+      function_name: 'abortWatcher',
+      metadata: { name: 'watched' },
+      timeout_seconds: 1,
+    });
+    expect(outcome).toMatchObject({ status: 'timeout', error: 'timed out after 1 s' });
+    expect(abortReasons.get('watched')).toBe('timed out after 1 s');
+  });
+
+  it('gives an executor log lines that carry the job id, name and attempt', async () => {
     const { log, lines } = capturingLog();
     const { id } = await outcomeOf({ name: 'chatty', function_name: 'logs' }, log);
-    const fields = { job_id: id, job_name: 'chatty 1' };
+    const fields = { job_id: id, job_name: 'chatty 1', attempt: 1 };
     for (const [level, message, n] of [
       ['debug', 'd', 1],
       ['info', 'i', 2],
