@@ -5,10 +5,15 @@
  * incremental file and reports under reports/mutation/, so re-running one file after a change
  * re-tests only what changed and never discards another file's results. Prints the score of each
  * file and its surviving mutants at the end.
+ *
+ * One embedded PostgreSQL server with the migrated template serves every test run (unless
+ * TEST_DATABASE_URL names one): Stryker restarts its test runner after each mutant that times
+ * out, and a runner starting its own server (initdb, migrations) would cost more than the mutant.
  */
 import { parseArgs } from 'node:util';
 import { Stryker } from '@stryker-mutator/core';
 import type { MutantResult } from '@stryker-mutator/api/core';
+import { migrateTemplate, startTestPostgres } from '../test/helpers/global-setup';
 import { mutationTests } from '../vitest.mutate.config';
 
 const { values, positionals } = parseArgs({
@@ -31,18 +36,33 @@ interface Score {
   survivors: string[];
 }
 
+let stopPostgres = async () => {};
+if (!process.env.TEST_DATABASE_URL) {
+  const server = await startTestPostgres(17);
+  stopPostgres = server.stop;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void stopPostgres().finally(() => process.exit(130)));
+  }
+  process.env.TEST_DATABASE_URL = server.url;
+}
+process.env.TEST_APP_ROLE_PASSWORD = await migrateTemplate(process.env.TEST_DATABASE_URL);
+
 const scores: Score[] = [];
-for (const file of files) {
-  const name = file.replaceAll('/', '_');
-  process.env.MUTATE_FILE = file;
-  const results = await new Stryker({
-    mutate: [file],
-    incrementalFile: `reports/mutation/${name}.incremental.json`,
-    jsonReporter: { fileName: `reports/mutation/${name}.json` },
-    htmlReporter: { fileName: `reports/mutation/${name}.html` },
-    ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}),
-  }).runMutationTest();
-  scores.push(score(file, results));
+try {
+  for (const file of files) {
+    const name = file.replaceAll('/', '_');
+    process.env.MUTATE_FILE = file;
+    const results = await new Stryker({
+      mutate: [file],
+      incrementalFile: `reports/mutation/${name}.incremental.json`,
+      jsonReporter: { fileName: `reports/mutation/${name}.json` },
+      htmlReporter: { fileName: `reports/mutation/${name}.html` },
+      ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}),
+    }).runMutationTest();
+    scores.push(score(file, results));
+  }
+} finally {
+  await stopPostgres();
 }
 
 for (const { file, detected, valid, survivors } of scores) {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { connect } from '../lib/db';
@@ -7,8 +6,7 @@ import { sweep } from '../lib/engine/sweep';
 import { createEngineTestDatabase } from './helpers/engine';
 import { createRegistry } from '../lib/executors/registry';
 import { defineExecutor } from '../lib/executors/types';
-import { gatedRegistry, insertJob, insertJobs, openGate } from './helpers/jobs';
-import { waitFor } from './helpers/wait';
+import { insertJob, insertJobs } from './helpers/jobs';
 
 const { sql, url, deps } = await createEngineTestDatabase();
 
@@ -155,31 +153,6 @@ describe('sweep', () => {
     const [running] =
       await sql`select count(*)::int as n from cron_job_run where status = 'running'`;
     expect(running!.n).toBe(0);
-  });
-
-  it('keeps renewing the lease of a long run so other sweeps do not declare it lost', async () => {
-    const gate = randomUUID();
-    const id = await insertJob(sql, { function_name: 'gated', metadata: { gate } });
-    const running = sweep({ ...deps, registry: gatedRegistry }, { leaseSeconds: 3 });
-    const first = await waitFor(
-      'the run to start',
-      async () =>
-        (
-          await sql<{ id: string; deadline: Date }[]>`
-            select id, deadline from cron_job_run where job_id = ${id} and status = 'running'`
-        )[0],
-    );
-    // Until the database clock has passed the first lease, and the lease has been renewed.
-    await waitFor('the first lease to run out and be renewed', async () => {
-      const [row] = await sql<{ renewed: boolean }[]>`
-        select now() > ${first.deadline} and deadline > now() as renewed
-        from cron_job_run where id = ${first.id}`;
-      return row?.renewed;
-    });
-    expect(await sweep(deps)).toMatchObject({ lost: 0 });
-    openGate(gate);
-    expect(await running).toMatchObject({ succeeded: 1 });
-    expect((await runsOf(id)).map((run) => run.status)).toEqual(['success']);
   });
 
   it('starts no job that could not finish before the deadline; those stay due', async () => {

@@ -44,7 +44,7 @@ describe('recording outcomes', () => {
     expect(await statusOf(slow)).toBe('success');
   });
 
-  it('never lets the lease of a run in progress lapse', async () => {
+  it('never lets the lease of a run in progress lapse, so other sweeps do not declare it lost', async () => {
     const gate = randomUUID();
     const id = await insertJob(sql, { function_name: 'gated', metadata: { gate } });
     const leaseSeconds = 3;
@@ -73,6 +73,7 @@ describe('recording outcomes', () => {
       openGate(gate);
     }
     expect(await sweeping).toMatchObject({ succeeded: 1 });
+    expect(await statusOf(id)).toBe('success');
   });
 
   it('fails the sweep, logged, when the database refuses an outcome', async () => {

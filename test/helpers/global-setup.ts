@@ -23,27 +23,51 @@ declare module 'vitest' {
 /**
  * One PostgreSQL server per vitest project: TEST_DATABASE_URL when set, otherwise an embedded one
  * of the project's `postgresMajor`. A migrated template database lets each test file clone a
- * fresh database in milliseconds.
+ * fresh database in milliseconds. TEST_APP_ROLE_PASSWORD says whoever set TEST_DATABASE_URL has
+ * already migrated the template there and set that password (`npm run mutate` does, once for all
+ * its test runs, which may be several at a time on the one server).
  */
 export default async function setup(project: TestProject) {
   let adminUrl = process.env.TEST_DATABASE_URL;
   let stop = async () => {};
   if (!adminUrl) {
-    const major = project.getProvidedContext().postgresMajor ?? 17;
-    const folder = await mkdtemp(path.join(tmpdir(), `crm-cron-test-pg${major}-`));
-    // Postgres runs as its own user when we are root, and must be able to reach its folder.
-    await chmod(folder, 0o755);
-    const server = await startEmbeddedPostgres({
-      dataDir: path.join(folder, 'data'),
-      persistent: false,
-      binaries: await postgresBinaries(major),
-    });
+    const server = await startTestPostgres(project.getProvidedContext().postgresMajor ?? 17);
     adminUrl = server.url;
-    stop = async () => {
+    stop = server.stop;
+  }
+  const prepared = process.env.TEST_DATABASE_URL && process.env.TEST_APP_ROLE_PASSWORD;
+  const appRolePassword = prepared || (await migrateTemplate(adminUrl));
+  project.provide('adminDatabaseUrl', adminUrl);
+  project.provide('appRolePassword', appRolePassword);
+  return stop;
+}
+
+/** An embedded PostgreSQL server of `major` in a temporary folder, removed when it stops. */
+export async function startTestPostgres(
+  major: PostgresMajor,
+): Promise<{ url: string; stop: () => Promise<void> }> {
+  const folder = await mkdtemp(path.join(tmpdir(), `crm-cron-test-pg${major}-`));
+  // Postgres runs as its own user when we are root, and must be able to reach its folder.
+  await chmod(folder, 0o755);
+  const server = await startEmbeddedPostgres({
+    dataDir: path.join(folder, 'data'),
+    persistent: false,
+    binaries: await postgresBinaries(major),
+  });
+  return {
+    url: server.url,
+    stop: async () => {
       await server.stop();
       await rm(folder, { recursive: true, force: true });
-    };
-  }
+    },
+  };
+}
+
+/**
+ * (Re)creates the migrated template database test files clone, and gives the app role a new
+ * password, which it returns.
+ */
+export async function migrateTemplate(adminUrl: string): Promise<string> {
   const admin = connect(adminUrl, { max: 1 });
   await admin.unsafe(`drop database if exists ${TEMPLATE_DATABASE} with (force)`);
   await admin.unsafe(`create database ${TEMPLATE_DATABASE}`);
@@ -55,9 +79,7 @@ export default async function setup(project: TestProject) {
   const appRolePassword = randomBytes(16).toString('hex');
   await setAppRolePassword(admin, DEFAULT_APP_ROLE, appRolePassword);
   await admin.end();
-  project.provide('adminDatabaseUrl', adminUrl);
-  project.provide('appRolePassword', appRolePassword);
-  return stop;
+  return appRolePassword;
 }
 
 export function withDatabase(url: string, database: string): string {
