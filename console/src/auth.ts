@@ -12,8 +12,18 @@ const TOKEN_KEY = 'crm-cron.token';
 const PKCE_KEY = 'crm-cron.pkce';
 
 let config: ConsoleConfig = {};
+let loaded: Promise<ConsoleConfig> | undefined;
 
-export async function loadConfig(): Promise<ConsoleConfig> {
+/** Reads /console-config.json once (later calls share the answer) and finishes a Cognito sign-in. */
+export function loadConfig(): Promise<ConsoleConfig> {
+  loaded ??= readConfig();
+  return loaded;
+}
+
+/** True when this load is the way back from Cognito's hosted UI: no token until the code is traded. */
+export const returningFromSignIn = () => new URLSearchParams(location.search).has('code');
+
+async function readConfig(): Promise<ConsoleConfig> {
   try {
     const response = await fetch('/console-config.json', { cache: 'no-store' });
     const type = response.headers.get('content-type') ?? '';

@@ -1,4 +1,4 @@
-import type { ComponentChildren } from 'preact';
+import { h, type ComponentChildren, type ComponentType } from 'preact';
 import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api';
 
@@ -68,4 +68,38 @@ export function Dialog(props: {
       {props.children}
     </dialog>
   );
+}
+
+/**
+ * A page whose code is its own chunk, fetched the first time the page is shown: the first page's
+ * script stays small (the jobs list is in the main chunk), and the other pages cost one local
+ * request the first time they open.
+ */
+export function lazyPage<P extends object>(
+  load: () => Promise<ComponentType<P>>,
+): ComponentType<P> {
+  let loaded: ComponentType<P> | undefined;
+  let loading: Promise<ComponentType<P>> | undefined;
+  return function LazyPage(props: P) {
+    const [page, setPage] = useState(() => loaded);
+    const [error, setError] = useState<Error | undefined>();
+    useEffect(() => {
+      if (page) return;
+      loading ??= load();
+      loading.then(
+        (component) => {
+          loaded = component;
+          setPage(() => component);
+        },
+        (failure: Error) => {
+          // A later visit tries again (a deploy may have replaced the chunk meanwhile).
+          loading = undefined;
+          setError(failure);
+        },
+      );
+    }, []);
+    if (error) return <ErrorMessage error={error} />;
+    if (!page) return <p aria-live="polite">Loading…</p>;
+    return h(page, props);
+  };
 }

@@ -1,26 +1,33 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, onUnauthorized } from './api';
+import { api, onUnauthorized, startEarly } from './api';
 import {
   currentToken,
   loadConfig,
+  returningFromSignIn,
   saveToken,
   signOut,
   startCognitoSignIn,
   usesCognito,
 } from './auth';
-import { PageTitle } from './components';
-import { href, useRoute } from './router';
-import { JobPage } from './pages/job';
-import { JobForm } from './pages/job-form';
-import { JobsPage } from './pages/jobs';
-import { RunPage } from './pages/run';
-import { RunsPage } from './pages/runs';
+import { lazyPage, PageTitle } from './components';
+import { href, parseRoute, useRoute } from './router';
+import { EXECUTORS_PATH, FIRST_JOBS_PAGE, JobsPage } from './pages/jobs';
 import './styles.css';
+
+// The jobs list is the first page and in the main chunk; the others load when first opened.
+const JobPage = lazyPage(() => import('./pages/job').then((module) => module.JobPage));
+const JobForm = lazyPage(() => import('./pages/job-form').then((module) => module.JobForm));
+const RunPage = lazyPage(() => import('./pages/run').then((module) => module.RunPage));
+const RunsPage = lazyPage(() => import('./pages/runs').then((module) => module.RunsPage));
 
 function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
   const [token, setToken] = useState('');
   const [error, setError] = useState('');
+  // Which sign-in this deployment uses is in its config, still loading on a first visit.
+  const [configured, setConfigured] = useState(false);
+  useEffect(() => void loadConfig().then(() => setConfigured(true)), []);
+  if (!configured) return <p aria-live="polite">Loading…</p>;
   if (usesCognito()) {
     return (
       <main id="main" class="signin">
@@ -130,4 +137,18 @@ function App() {
   );
 }
 
-void loadConfig().then(() => render(<App />, document.getElementById('app')!));
+const mount = () => render(<App />, document.getElementById('app')!);
+// The API calls need only the token kept in this tab, not the config, so the app mounts at once
+// and the config loads beside it; the jobs list (the first page) has its data asked for before
+// the app mounts. Only the way back from the Cognito sign-in waits: its token comes from the
+// config's user pool.
+if (returningFromSignIn()) {
+  void loadConfig().then(mount);
+} else {
+  void loadConfig();
+  if (parseRoute(location.hash).page === 'jobs') {
+    startEarly(FIRST_JOBS_PAGE);
+    startEarly(EXECUTORS_PATH);
+  }
+  mount();
+}

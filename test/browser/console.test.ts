@@ -58,6 +58,10 @@ const heading = () => page.getByRole('heading', { level: 1 });
 
 describe('the console in a real browser', { timeout: 120_000 }, () => {
   it('asks for the API token, keeps it for the tab, and lists the jobs', async () => {
+    const requested: string[] = [];
+    page.on('request', (request) =>
+      requested.push(new URL(request.url()).pathname + new URL(request.url()).search),
+    );
     await page.goto(`${stack.url}/`);
     await expect.poll(() => heading().textContent()).toBe('Sign in');
     await expectAccessible(page, 'sign-in');
@@ -70,6 +74,11 @@ describe('the console in a real browser', { timeout: 120_000 }, () => {
     expect(await heading().textContent()).toBe('Jobs');
     const rows = page.locator('tbody tr');
     expect(await rows.count()).toBe(3);
+    // The first page asks the server for one page of 50 jobs, and loads no other page's code.
+    expect(requested).toContain('/api/cron/jobs?limit=50');
+    expect(requested.filter((path) => /^\/assets\/(job|job-form|run|runs)-/.test(path))).toEqual(
+      [],
+    );
     await expectAccessible(page, 'jobs');
     await screenshot(page, 'jobs');
 
@@ -86,8 +95,12 @@ describe('the console in a real browser', { timeout: 120_000 }, () => {
   let jobUrl = '';
 
   it('creates a job through the form, showing the API’s refusal at the schedule field', async () => {
+    const chunks: string[] = [];
+    page.on('request', (request) => chunks.push(new URL(request.url()).pathname));
     await page.getByRole('link', { name: 'New job' }).first().click();
     await expect.poll(() => heading().textContent()).toBe('New job');
+    // The form's code came as a chunk of its own, when the form first opened.
+    expect(chunks.some((path) => /^\/assets\/job-form-[\w-]+\.js$/.test(path))).toBe(true);
     await page.getByLabel('Name').fill('Console demo');
     await page.getByLabel('Executor').selectOption('slowLogger');
     // The config inputs come from the executor's published JSON Schema, defaults filled in.
