@@ -12,7 +12,12 @@ export const mutationTests: Record<string, string[]> = {
     'test/cron-fields.test.ts',
     'test/docs/schedules.test.ts',
   ],
-  'lib/engine/execute.ts': ['test/engine/outcomes.test.ts', 'test/engine/sweep-promises.test.ts'],
+  'lib/engine/execute.ts': [
+    'test/engine/outcomes.test.ts',
+    'test/engine/sweep-promises.test.ts',
+    'test/api/run-log.test.ts',
+    'test/api/run-errors.test.ts',
+  ],
   'lib/engine/metadata.ts': ['test/engine/sweep-promises.test.ts', 'test/api/routes.test.ts'],
   'lib/engine/run-recorder.ts': [
     'test/engine/recording.test.ts',

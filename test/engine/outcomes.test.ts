@@ -50,6 +50,23 @@ const registry = createRegistry([
     }),
   }),
   defineExecutor({
+    name: 'finishesWatched',
+    description: 'notes why its signal was aborted, and returns at once',
+    configSchema: z.object({ name: z.string() }),
+    run: async ({ config, signal }) => {
+      signal.addEventListener('abort', () =>
+        abortReasons.set(config.name, (signal.reason as Error).message),
+      );
+      return null;
+    },
+  }),
+  defineExecutor({
+    name: 'nested',
+    description: 'takes { limits: { count: integer } }',
+    configSchema: z.object({ limits: z.object({ count: z.number().int() }) }),
+    run: async () => null,
+  }),
+  defineExecutor({
     name: 'abortWatcher',
     description: 'notes why its signal was aborted, and never settles',
     configSchema: z.object({ name: z.string() }),
@@ -122,6 +139,7 @@ describe('a run’s outcome', () => {
   it.each([
     ['emptyError', 'Error'],
     ['emptyTypeError', 'TypeError'],
+    ['throwString', 'non-Error thrown: plain string'],
     ['plainObject', 'non-Error thrown: {"code":7}'],
     ['circularObject', 'non-Error thrown: [object Object]'],
   ])('records %s as the error %j', async (function_name, error) => {
@@ -148,6 +166,23 @@ describe('a run’s outcome', () => {
         expect.stringMatching(/^\(root\): .*extra/),
       ]),
     );
+  });
+
+  it('names a nested invalid config field by its path', async () => {
+    const outcome = await outcomeOf({
+      function_name: 'nested',
+      metadata: { limits: { count: 'x' } },
+    });
+    expect(outcome.status).toBe('error');
+    expect(outcome.error).toMatch(/^invalid config: limits\.count: /);
+  });
+
+  it('fails a job whose executor is not registered, naming it', async () => {
+    expect(await outcomeOf({ function_name: 'retired' })).toMatchObject({
+      status: 'error',
+      result: null,
+      error: 'unknown executor "retired"',
+    });
   });
 
   it('counts an executor that rejects as soon as it is aborted as timed out', async () => {
@@ -212,6 +247,20 @@ describe('a run’s outcome', () => {
     });
     expect(outcome).toMatchObject({ status: 'timeout', error: 'timed out after 1 s' });
     expect(abortReasons.get('watched')).toBe('timed out after 1 s');
+  });
+
+  it('never aborts the signal of a run that finished in time', async () => {
+    // `early` finishes at once with a 1 s timeout. A later run that hangs for its 1 s timeout
+    // outlasts early's timer, had it not been cleared: Node fires same-length timers in order.
+    await outcomeOf({
+      function_name: 'finishesWatched',
+      metadata: { name: 'early' },
+      timeout_seconds: 1,
+    });
+    expect(await outcomeOf({ function_name: 'hang', timeout_seconds: 1 })).toMatchObject({
+      status: 'timeout',
+    });
+    expect(abortReasons.has('early')).toBe(false);
   });
 
   it('gives an executor log lines that carry the job id, name and attempt', async () => {
