@@ -18,7 +18,11 @@ export const mutationTests: Record<string, string[]> = {
     'test/api/run-log.test.ts',
     'test/api/run-errors.test.ts',
   ],
-  'lib/engine/metadata.ts': ['test/engine/sweep-promises.test.ts', 'test/api/routes.test.ts'],
+  'lib/engine/metadata.ts': [
+    'test/engine/sweep-promises.test.ts',
+    'test/retries.test.ts',
+    'test/api/routes.test.ts',
+  ],
   'lib/engine/run-recorder.ts': [
     'test/engine/recording.test.ts',
     'test/engine/sweep-promises.test.ts',
