@@ -98,6 +98,10 @@ describe('run state transitions', () => {
     };
     expect(await finishRuns(sql, [outcome])).toEqual([{ id: run!.id }]);
     expect(await finishRuns(sql, [outcome])).toEqual([]);
+    // No result is SQL NULL (what `where result is null` finds), not the JSON value null.
+    const [stored] = await sql<{ absent: boolean }[]>`
+      select result is null as absent from cron_job_run where id = ${run!.id}`;
+    expect(stored).toEqual({ absent: true });
     expect((await jobRow(id)).metadata).toMatchObject({
       execution_count: 1,
       error_count: 1,
