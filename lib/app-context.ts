@@ -2,6 +2,7 @@ import type { Sql } from './db';
 import type { ExecutorRegistry } from './executors/registry';
 import type { Log } from './logger';
 import type { TriggerPort } from './engine/triggers';
+import type { AlertSettings } from './alerts/settings';
 
 /**
  * What the job service, the engine and the HTTP handlers need, built once at start-up (Lambda
@@ -13,6 +14,8 @@ export interface AppContext {
   log: Log;
   /** Exact-time triggers for precise and one-off jobs; absent where they are not configured. */
   triggers?: TriggerPort | undefined;
+  /** How alert destination URLs are checked; absent: the default guard (public https only). */
+  alerts?: AlertSettings | undefined;
   settings: {
     /** Seconds between scheduled sweeps; schedules firing more often get a warning. */
     sweepIntervalSeconds: number;

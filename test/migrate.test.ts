@@ -44,6 +44,9 @@ describe('migrations', () => {
       select table_name from information_schema.tables
       where table_schema = 'public' and table_name like 'cron_%' order by table_name`;
     expect(tables.map((row) => row.table_name)).toEqual([
+      'cron_alert_delivery',
+      'cron_alert_destination',
+      'cron_alert_rule',
       'cron_job',
       'cron_job_audit',
       'cron_job_run',

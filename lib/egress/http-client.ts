@@ -43,6 +43,11 @@ const systemResolver: Resolver = (hostname) =>
 export interface EgressClient {
   /** Checks a URL without resolving it: scheme, credentials, and literal addresses. */
   checkUrl(url: string): string | null;
+  /**
+   * checkUrl, then resolves the host as a call would and checks every address it resolves to:
+   * for validating a stored URL up front (alert destinations). A call checks again when it is made.
+   */
+  checkResolved(url: string): Promise<string | null>;
   request(request: EgressRequest): Promise<EgressResponse>;
 }
 
@@ -100,6 +105,17 @@ export function createEgressClient(
 
   return {
     checkUrl,
+    async checkResolved(text) {
+      const problem = checkUrl(text);
+      if (problem) return problem;
+      try {
+        await pin(new URL(text));
+        return null;
+      } catch (error) {
+        if (error instanceof EgressRefusedError) return error.message;
+        throw error;
+      }
+    },
     async request(request) {
       const problem = checkUrl(request.url);
       if (problem) throw new EgressRefusedError(`${request.url}: ${problem}`);

@@ -1,5 +1,6 @@
 import { column, type Sql, type SqlFragment, type TransactionSql } from '../db';
-import { consecutiveFailuresAfterRun, metadataAfterRun } from './metadata';
+import { anyAlertRule, insertAlertDeliveries, runEventData } from '../alerts/outbox';
+import { consecutiveFailuresAfterRun, counter, metadataAfterRun } from './metadata';
 import { defaultRetryPolicy } from './retry-policy';
 import type { FinishedStatus } from './execute';
 
@@ -167,8 +168,9 @@ export async function finishRuns(sql: Sql, outcomes: FinishedRun[]): Promise<{ i
   if (outcomes.length === 0) return [];
   const byOutcome = (pick: (outcome: FinishedRun) => string | number | Date | null) =>
     column(outcomes, pick);
-  // A retry's delay counts from the attempt's end on the clock that started it (started_at is
-  // the sweep's clock, which tests move).
+  // A retry's delay and an alert's time count from the attempt's end on the clock that started
+  // it (started_at is the sweep's clock, which tests move).
+  const endedAt = sql`o.started_at + o.duration_ms * interval '1 millisecond'`;
   return sql<{ id: string }[]>`
     with outcome as (
       select * from unnest(
@@ -186,11 +188,10 @@ export async function finishRuns(sql: Sql, outcomes: FinishedRun[]): Promise<{ i
       returning r.id, r.job_id, r.started_at, r.trigger, r.attempt, r.scheduled_for, r.status,
         r.error, r.duration_ms, r.finished_at
     ), jobs as (
-      update cron_job j set last_run = o.started_at,
-        ${jobAfterAttempt(sql, sql`o.started_at + o.duration_ms * interval '1 millisecond'`)}
+      update cron_job j set last_run = o.started_at, ${jobAfterAttempt(sql, endedAt)}
       from finished o
       where j.id = o.job_id
-    )
+    ), alerts as (${insertAlertDeliveries(sql, attemptEvents(sql, sql`finished`, endedAt))})
     select id from finished`;
 }
 
@@ -213,7 +214,7 @@ export async function markLostRuns(
     ), jobs as (
       update cron_job j set ${jobAfterAttempt(sql, sql`${now}::timestamptz`)}
       from o where j.id = o.job_id
-    )
+    ), alerts as (${insertAlertDeliveries(sql, attemptEvents(sql, sql`o`, sql`${now}::timestamptz`))})
     select job_id, id as run_id from o`;
 }
 
@@ -231,13 +232,7 @@ export async function markLostRuns(
  */
 // retry_at is kept to the millisecond, the resolution of the clocks that compare with it.
 function jobAfterAttempt(sql: Sql, retryFrom: SqlFragment) {
-  const retries = sql`(o.status <> 'success' and o.trigger <> 'manual'
-    and o.attempt < coalesce((j.retry->>'max_attempts')::int, ${defaultRetryPolicy.max_attempts})
-    and j.paused_at is null and (j.is_active or j.schedule like 'at:%'))`;
-  const slotFailed = sql`(o.status <> 'success' and o.trigger <> 'manual' and not ${retries})`;
-  const failures = consecutiveFailuresAfterRun(sql, slotFailed);
-  const pauses = sql`(${slotFailed} and j.is_active and j.pause_after_failures is not null
-    and ${failures} >= j.pause_after_failures)`;
+  const { retries, slotFailed, failures, pauses } = attemptVerdicts(sql);
   const delaySeconds = sql`random() * least(
     coalesce((j.retry->>'max_delay_seconds')::float8, ${defaultRetryPolicy.max_delay_seconds}),
     coalesce((j.retry->>'initial_delay_seconds')::float8, ${defaultRetryPolicy.initial_delay_seconds})
@@ -258,6 +253,49 @@ function jobAfterAttempt(sql: Sql, retryFrom: SqlFragment) {
     paused_reason = case when ${pauses}
       then ${failures} || ' consecutive failed slots; last error: ' || coalesce(o.error, o.status)
       else j.paused_reason end`;
+}
+
+/** What a finished attempt `o` means for its job `j` (as the row was before the attempt). */
+function attemptVerdicts(sql: Sql) {
+  const retries = sql`(o.status <> 'success' and o.trigger <> 'manual'
+    and o.attempt < coalesce((j.retry->>'max_attempts')::int, ${defaultRetryPolicy.max_attempts})
+    and j.paused_at is null and (j.is_active or j.schedule like 'at:%'))`;
+  const slotFailed = sql`(o.status <> 'success' and o.trigger <> 'manual' and not ${retries})`;
+  const failures = consecutiveFailuresAfterRun(sql, slotFailed);
+  const pauses = sql`(${slotFailed} and j.is_active and j.pause_after_failures is not null
+    and ${failures} >= j.pause_after_failures)`;
+  return { retries, slotFailed, failures, pauses };
+}
+
+/**
+ * The alert events of the finished attempts in `finished` (a CTE of the same statement, with the
+ * columns jobAfterAttempt reads plus `id` and `job_id`), for the outbox (lib/alerts/outbox.ts),
+ * at `endedAt` (the attempt's end on the sweep's clock, as its retry counts).
+ * The job row is read as it was before the statement (a CTE does not see its siblings' writes),
+ * so the verdicts are those jobAfterAttempt applies:
+ * - a failed attempt that ends its slot (no retry follows) or a failed manual run: `run.failed`,
+ *   `run.timed_out` or `run.lost`, with the job's consecutive failed slots (at least 1);
+ * - a success after failed slots: `job.recovered`, with the count it recovered from;
+ * - an attempt that pauses the job: `job.auto_paused` as well.
+ * Gated by anyAlertRule: without an enabled rule nothing here is computed.
+ */
+function attemptEvents(sql: Sql, finished: SqlFragment, endedAt: SqlFragment): SqlFragment {
+  const { retries, failures, pauses } = attemptVerdicts(sql);
+  const before = counter(sql, 'consecutive_failures');
+  const failedType = sql`case o.status when 'error' then 'run.failed'
+    when 'timeout' then 'run.timed_out' when 'lost' then 'run.lost' end`;
+  const counted = sql`case when o.status = 'success' then ${before} else greatest(${failures}, 1) end`;
+  return sql`
+    select gen_random_uuid() as event_id, e.event_type, j.id as job_id, j.tenant_id,
+      o.id as run_id, e.failures::int as failures, ${endedAt} as occurred_at,
+      ${runEventData(sql, sql`e.failures`)} as data
+    from ${finished} o join cron_job j on j.id = o.job_id
+    cross join lateral (values
+      (case when o.status = 'success' then case when ${before} > 0 then 'job.recovered' end
+        when ${retries} then null else ${failedType} end, ${counted}),
+      (case when ${pauses} then 'job.auto_paused' end, ${failures})
+    ) as e (event_type, failures)
+    where ${anyAlertRule(sql)} and e.event_type is not null`;
 }
 
 /**

@@ -11,6 +11,20 @@ import {
   sweepSummarySchema,
   updateJobBody,
 } from '../jobs/schemas';
+import {
+  createDestinationBody,
+  createRuleBody,
+  deliveryPageSchema,
+  destinationSchema,
+  destinationWithSecretSchema,
+  listDeliveriesQuery,
+  listDestinationsQuery,
+  listRulesQuery,
+  ruleSchema,
+  testSendSchema,
+  updateDestinationBody,
+  updateRuleBody,
+} from '../alerts/schemas';
 import { auditEntrySchema, auditQuery, jobAuditQuery } from './audit-routes';
 import { routeTable, type Access, type RouteName } from './route-table';
 import { runLogPageSchema, runLogQuery } from './run-log-route';
@@ -253,6 +267,97 @@ function operations(): Record<RouteName, object> {
       summary: 'Registered executors and the JSON Schema of their config',
       responses: { '200': ok('Executors', 'ExecutorList'), ...errors },
     },
+    'list-alert-destinations': {
+      summary: 'Alert destinations (webhook, slack, email) the caller may see; never their secrets',
+      parameters: queryParameters(listDestinationsQuery),
+      responses: { '200': ok('Destinations', 'AlertDestinationList'), ...errors },
+    },
+    'create-alert-destination': {
+      summary:
+        'Create a destination; a webhook’s signing secret is returned once, here. URLs resolving to non-public addresses are a 400 naming `url`',
+      requestBody: { required: true, content: json('CreateAlertDestination') },
+      responses: {
+        '201': ok(
+          'The destination (webhook: with `secret`, shown only now)',
+          'AlertDestinationWithSecret',
+        ),
+        ...errors,
+      },
+    },
+    'get-alert-destination': {
+      summary: 'One destination, with its status (failing after a delivery gave up)',
+      parameters: [idParameter],
+      responses: {
+        '200': ok('The destination', 'AlertDestination'),
+        ...errors,
+        '404': problem('No such destination'),
+      },
+    },
+    'update-alert-destination': {
+      summary:
+        'Rename, change URL or address, or rotate a webhook’s secret (the new one returned once)',
+      parameters: [idParameter],
+      requestBody: { required: true, content: json('UpdateAlertDestination') },
+      responses: {
+        '200': ok('The destination (with `secret` after a rotation)', 'AlertDestinationWithSecret'),
+        ...errors,
+        '404': problem('No such destination'),
+      },
+    },
+    'delete-alert-destination': {
+      summary: 'Delete a destination with its rules and deliveries',
+      parameters: [idParameter],
+      responses: {
+        '204': { description: 'Deleted' },
+        ...errors,
+        '404': problem('No such destination'),
+      },
+    },
+    'test-alert-destination': {
+      summary:
+        'Queue a test alert (event alert.test) to the destination; follow it in GET /alerts/deliveries?destination_id=',
+      parameters: [idParameter],
+      responses: {
+        '202': ok('The queued delivery', 'AlertTestSend'),
+        ...errors,
+        '404': problem('No such destination'),
+      },
+    },
+    'list-alert-rules': {
+      summary: 'Alert rules the caller may see: which events go to which destination',
+      parameters: queryParameters(listRulesQuery),
+      responses: { '200': ok('Rules', 'AlertRuleList'), ...errors },
+    },
+    'create-alert-rule': {
+      summary: 'Send events of one job, or of all of a tenant’s jobs, to a destination',
+      requestBody: { required: true, content: json('CreateAlertRule') },
+      responses: { '201': ok('The rule', 'AlertRule'), ...errors },
+    },
+    'get-alert-rule': {
+      summary: 'One rule',
+      parameters: [idParameter],
+      responses: { '200': ok('The rule', 'AlertRule'), ...errors, '404': problem('No such rule') },
+    },
+    'update-alert-rule': {
+      summary: 'Change a rule’s events, threshold or enabled flag',
+      parameters: [idParameter],
+      requestBody: { required: true, content: json('UpdateAlertRule') },
+      responses: { '200': ok('The rule', 'AlertRule'), ...errors, '404': problem('No such rule') },
+    },
+    'delete-alert-rule': {
+      summary: 'Delete a rule (its deliveries stay in the log)',
+      parameters: [idParameter],
+      responses: { '204': { description: 'Deleted' }, ...errors, '404': problem('No such rule') },
+    },
+    'list-alert-deliveries': {
+      summary:
+        'Delivery log, newest first: status, attempts (each with status code and latency), next attempt; filter by status, destination, job, event',
+      parameters: queryParameters(listDeliveriesQuery),
+      responses: {
+        '200': ok('Deliveries and the next page’s cursor', 'AlertDeliveryPage'),
+        ...errors,
+      },
+    },
   };
 }
 
@@ -372,6 +477,17 @@ export function openApiDocument(registry: ExecutorRegistry): object {
             ),
           }),
         ),
+        CreateAlertDestination: schema(createDestinationBody, 'input'),
+        UpdateAlertDestination: schema(updateDestinationBody, 'input'),
+        AlertDestination: schema(destinationSchema),
+        AlertDestinationWithSecret: schema(destinationWithSecretSchema),
+        AlertDestinationList: schema(z.object({ destinations: z.array(destinationSchema) })),
+        CreateAlertRule: schema(createRuleBody, 'input'),
+        UpdateAlertRule: schema(updateRuleBody, 'input'),
+        AlertRule: schema(ruleSchema),
+        AlertRuleList: schema(z.object({ rules: z.array(ruleSchema) })),
+        AlertDeliveryPage: schema(deliveryPageSchema),
+        AlertTestSend: schema(testSendSchema),
         Problem: schema(problemSchema),
       },
     },

@@ -1,3 +1,4 @@
+import * as alerts from './alerts-routes';
 import type { RouteHandler } from './api-handler';
 import { getJobAuditRoute, listAuditRoute } from './audit-routes';
 import * as handlers from './handlers';
@@ -33,4 +34,16 @@ export const routeHandlers: Record<RouteName, RouteHandler> = {
   'list-audit': listAuditRoute,
   'get-job-next-slots': jobNextSlotsRoute,
   'preview-schedule': previewScheduleRoute,
+  'list-alert-destinations': alerts.listAlertDestinationsRoute,
+  'create-alert-destination': alerts.createAlertDestinationRoute,
+  'get-alert-destination': alerts.getAlertDestinationRoute,
+  'update-alert-destination': alerts.updateAlertDestinationRoute,
+  'delete-alert-destination': alerts.deleteAlertDestinationRoute,
+  'test-alert-destination': alerts.testAlertDestinationRoute,
+  'list-alert-rules': alerts.listAlertRulesRoute,
+  'create-alert-rule': alerts.createAlertRuleRoute,
+  'get-alert-rule': alerts.getAlertRuleRoute,
+  'update-alert-rule': alerts.updateAlertRuleRoute,
+  'delete-alert-rule': alerts.deleteAlertRuleRoute,
+  'list-alert-deliveries': alerts.listAlertDeliveriesRoute,
 };

@@ -14,6 +14,13 @@ import { parseLocalConfig, redactUrl } from './config';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres';
 import { consoleDist, ensureConsoleBuilt } from './console-assets';
 import { startLocalServer } from './server';
+import { startDeliveryLoop } from '../alerts/delivery-loop';
+import { loggingEmailSender } from '../alerts/send';
+import { createEgressClient } from '../egress/http-client';
+
+// How often `npm start` looks for due alert deliveries, and how long one attempt may wait.
+const ALERT_DELIVERY_INTERVAL_MS = 5_000;
+const ALERT_ATTEMPT_TIMEOUT_MS = 10_000;
 
 /**
  * The whole system on one machine, configured from the environment (contract section 2): the
@@ -74,6 +81,18 @@ export async function runLocalStack(options: {
     tokens: config.tokens,
     consoleDir: (await consoleBuilt) ? consoleDist : undefined,
   });
+  // Alerts go out from this process, apart from the sweep (lib/alerts/delivery-loop.ts).
+  const alerts = startDeliveryLoop({
+    sql,
+    log,
+    senders: {
+      egress: createEgressClient(),
+      email: loggingEmailSender(log),
+      timeoutMs: ALERT_ATTEMPT_TIMEOUT_MS,
+      linkBaseUrl: server.url,
+    },
+    intervalMs: ALERT_DELIVERY_INTERVAL_MS,
+  });
   log.info(options.upMessage, {
     url: `${server.url}/api/cron`,
     console: (await consoleBuilt) ? `${server.url}/` : 'not built',
@@ -101,6 +120,7 @@ export async function runLocalStack(options: {
   let timer: NodeJS.Timeout | undefined;
   const tick = () => {
     sweeping = sweep(app, { concurrency: LOCAL_SWEEP_CONCURRENCY })
+      .then(() => alerts.kick())
       .then(() => pruneAfterSweep(app, { retentionDays: config.runRetentionDays }))
       .catch((error: unknown) => log.error('sweep failed', { error: (error as Error).message }))
       .finally(() => {
@@ -127,6 +147,7 @@ export async function runLocalStack(options: {
     clearTimeout(timer);
     app.close();
     await sweeping;
+    await alerts.close();
     await server.close();
     if (appSql !== sql) await appSql.end({ timeout: 5 });
     await sql.end({ timeout: 5 });

@@ -8,6 +8,8 @@ const { request, snapshot } = server;
 
 let jobId = '';
 let runId = '';
+let destinationId = '';
+let ruleId = '';
 beforeAll(async () => {
   const created = await request('POST', '/api/cron/jobs', {
     body: { name: 'guarded', schedule: 'daily', function_name: 'markUsersOffline' },
@@ -18,29 +20,51 @@ beforeAll(async () => {
     insert into cron_job_run (job_id, trigger, status, finished_at)
     values (${jobId}, 'manual', 'success', now()) returning id`;
   runId = run!.id;
+  const [destination] = await server.sql<{ id: string }[]>`
+    insert into cron_alert_destination (name, kind, target)
+    values ('ops', 'email', 'ops@example.com') returning id`;
+  destinationId = destination!.id;
+  const [rule] = await server.sql<{ id: string }[]>`
+    insert into cron_alert_rule (destination_id, events) values (${destinationId}, ${['run.failed']})
+    returning id`;
+  ruleId = rule!.id;
 });
+
+/** The id a route's `{id}` stands for. */
+function idFor(route: (typeof routeTable)[number]): string {
+  if (route.path.startsWith('/api/cron/alerts/destinations/')) return destinationId;
+  if (route.path.startsWith('/api/cron/alerts/rules/')) return ruleId;
+  return jobId;
+}
+
+const SAMPLE_BODIES: Partial<Record<(typeof routeTable)[number]['name'], () => unknown>> = {
+  'create-job': () => ({
+    name: `new ${Math.random()}`,
+    schedule: 'daily',
+    function_name: 'markUsersOffline',
+  }),
+  'update-job': () => ({ timeout_seconds: 120 }),
+  'pause-job': () => ({ reason: 'maintenance' }),
+  'create-alert-destination': () => ({ kind: 'email', name: 'new', email: 'new@example.com' }),
+  'update-alert-destination': () => ({ name: 'renamed' }),
+  'create-alert-rule': () => ({ destination_id: destinationId, events: ['run.failed'] }),
+  'update-alert-rule': () => ({ enabled: false }),
+};
 
 /** A request for each route of the route table, with a valid body where one is needed. */
 function sample(route: (typeof routeTable)[number]) {
   const path =
-    route.path.replace('{id}', jobId).replace('{run_id}', runId) +
+    route.path.replace('{id}', idFor(route)).replace('{run_id}', runId) +
     (route.name === 'preview-schedule' ? '?schedule=daily' : '');
-  const body =
-    route.name === 'create-job'
-      ? { name: `new ${Math.random()}`, schedule: 'daily', function_name: 'markUsersOffline' }
-      : route.name === 'update-job'
-        ? { timeout_seconds: 120 }
-        : route.name === 'pause-job'
-          ? { reason: 'maintenance' }
-          : undefined;
-  return { path, body };
+  return { path, body: SAMPLE_BODIES[route.name]?.() };
 }
 
 const guarded = routeTable.filter((route) => route.access !== 'public');
-// Deleting last, so every other route still finds the job.
+// Deleting last (a rule before its destination), so every other route still finds its target.
+const DELETES = ['delete-alert-rule', 'delete-alert-destination', 'delete-job'];
 const ordered = [
-  ...guarded.filter((r) => r.name !== 'delete-job'),
-  ...guarded.filter((r) => r.name === 'delete-job'),
+  ...guarded.filter((r) => !DELETES.includes(r.name)),
+  ...DELETES.map((name) => guarded.find((r) => r.name === name)!),
 ];
 
 describe('with CRON_API_TOKEN set', () => {
@@ -79,7 +103,7 @@ describe('with CRON_API_TOKEN set', () => {
         const { path, body } = sample(route);
         const response = await request(route.method, path, { body, headers: { authorization } });
         expect(response.status, `${route.name}: ${response.text}`).toBeLessThan(300);
-        if (route.name === 'delete-job') break;
+        if (DELETES.includes(route.name)) break;
       }
     }
   });

@@ -34,8 +34,10 @@ const authorization: Record<CallerKind, string> = {
 
 let jobs: Record<Target, string>;
 let runs: Record<Target, string>;
+let destinations: Record<Target, string>;
+let rules: Record<Target, string>;
 beforeEach(async () => {
-  await sql`truncate cron_job cascade`;
+  await sql`truncate cron_job, cron_alert_destination cascade`;
   const ids = {} as Record<Target, string>;
   for (const target of targets) {
     const created = await request('POST', '/api/cron/jobs', {
@@ -59,6 +61,21 @@ beforeEach(async () => {
     runIds[target] = run!.id;
   }
   runs = runIds;
+  const destinationIds = {} as Record<Target, string>;
+  const ruleIds = {} as Record<Target, string>;
+  for (const target of targets) {
+    const [destination] = await sql<{ id: string }[]>`
+      insert into cron_alert_destination (tenant_id, name, kind, target)
+      values (${tenantOf[target]}, ${`${target} mailbox`}, 'email', 'ops@example.com') returning id`;
+    destinationIds[target] = destination!.id;
+    const [rule] = await sql<{ id: string }[]>`
+      insert into cron_alert_rule (tenant_id, destination_id, job_id, events)
+      values (${tenantOf[target]}, ${destination!.id}, ${jobs[target]}, ${['run.failed']})
+      returning id`;
+    ruleIds[target] = rule!.id;
+  }
+  destinations = destinationIds;
+  rules = ruleIds;
 });
 
 /** The request each route gets for a target; typed by route name, so a new route needs one. */
@@ -98,7 +115,56 @@ const samples: Record<RouteName, (target: Target) => { path: string; body?: unkn
   'run-sweep': () => ({ path: '/api/cron/run' }),
   'get-system': () => ({ path: '/api/cron/system' }),
   'list-executors': () => ({ path: '/api/cron/executors' }),
+  'list-alert-destinations': (target) => ({
+    path: `/api/cron/alerts/destinations${target === 'global' ? '' : `?tenant_id=${tenantOf[target]}`}`,
+  }),
+  'create-alert-destination': (target) => ({
+    path: '/api/cron/alerts/destinations',
+    body: { kind: 'email', name: 'new', email: 'new@example.com', tenant_id: tenantOf[target] },
+  }),
+  'get-alert-destination': (target) => ({
+    path: `/api/cron/alerts/destinations/${destinations[target]}`,
+  }),
+  'update-alert-destination': (target) => ({
+    path: `/api/cron/alerts/destinations/${destinations[target]}`,
+    body: { name: 'renamed' },
+  }),
+  'delete-alert-destination': (target) => ({
+    path: `/api/cron/alerts/destinations/${destinations[target]}`,
+  }),
+  'test-alert-destination': (target) => ({
+    path: `/api/cron/alerts/destinations/${destinations[target]}/test`,
+  }),
+  'list-alert-rules': () => ({ path: '/api/cron/alerts/rules' }),
+  'create-alert-rule': (target) => ({
+    path: '/api/cron/alerts/rules',
+    body: {
+      destination_id: destinations[target],
+      job_id: jobs[target],
+      events: ['run.failed', 'job.recovered'],
+      tenant_id: tenantOf[target],
+    },
+  }),
+  'get-alert-rule': (target) => ({ path: `/api/cron/alerts/rules/${rules[target]}` }),
+  'update-alert-rule': (target) => ({
+    path: `/api/cron/alerts/rules/${rules[target]}`,
+    body: { after_consecutive_failures: 3 },
+  }),
+  'delete-alert-rule': (target) => ({ path: `/api/cron/alerts/rules/${rules[target]}` }),
+  'list-alert-deliveries': () => ({ path: '/api/cron/alerts/deliveries' }),
 };
+
+// Creating in a tenant other than the caller's (or a global one) is refused with 403.
+const CREATES: RouteName[] = ['create-job', 'create-alert-destination', 'create-alert-rule'];
+
+/** A 404's detail: the same as for an id that does not exist at all. */
+function notFoundDetail(route: RouteName, target: Target): string {
+  if (route.includes('alert-destination')) {
+    return `no destination with id "${destinations[target]}"`;
+  }
+  if (route.includes('alert-rule')) return `no rule with id "${rules[target]}"`;
+  return `no job with id "${jobs[target]}"`;
+}
 
 /** The status a tenant caller gets; admins succeed everywhere. */
 function tenantStatus(route: RouteName, target: Target): 'ok' | 403 | 404 {
@@ -107,7 +173,7 @@ function tenantStatus(route: RouteName, target: Target): 'ok' | 403 | 404 {
   if (routeDefinition.access === 'admin') return 403;
   if (!routeDefinition.path.includes('{id}')) {
     // A create naming another tenant (or none, a global job) is refused; lists are scoped.
-    return route === 'create-job' && target !== 'own' ? 403 : 'ok';
+    return CREATES.includes(route) && target !== 'own' ? 403 : 'ok';
   }
   return target === 'own' ? 'ok' : 404;
 }
@@ -144,9 +210,7 @@ describe('access matrix', () => {
       expectProblem(response, want);
       expect(await snapshot(), 'a refused request changes nothing').toBe(before);
       // A 404 reads exactly as for an id that does not exist at all.
-      if (want === 404) {
-        expect(response.body.detail).toBe(`no job with id "${jobs[target]}"`);
-      }
+      if (want === 404) expect(response.body.detail).toBe(notFoundDetail(name, target));
     }
   });
 });

@@ -2,6 +2,7 @@ import { request as httpRequest, Agent, type IncomingHttpHeaders } from 'node:ht
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { afterAll, expect } from 'vitest';
+import type { AlertSettings } from '../../lib/alerts/settings';
 import type { AppContext } from '../../lib/app-context';
 import type { Sql } from '../../lib/db';
 import { createBuiltInRegistry } from '../../lib/executors/built-ins';
@@ -55,6 +56,8 @@ export async function startTestServer(
     sweepIntervalSeconds?: number;
     /** Where the server and the handlers log; silent by default. */
     log?: Log;
+    /** How alert destinations are checked (a test's loopback receiver needs the override). */
+    alerts?: AlertSettings;
   } = {},
 ): Promise<TestServer> {
   const { sql, appSql } = await createTestDatabase();
@@ -65,6 +68,7 @@ export async function startTestServer(
     registry: options.registry ?? createBuiltInRegistry(),
     log,
     settings: { sweepIntervalSeconds: options.sweepIntervalSeconds ?? 300, sweepConcurrency: 4 },
+    alerts: options.alerts,
   };
   const tokens = parseLocalTokens(options.tokens, options.apiToken);
   const server = await startLocalServer({
