@@ -5,21 +5,15 @@ import type { SenderSettings } from '../../lib/alerts/send';
 import { createEgressClient } from '../../lib/egress/http-client';
 import { sweep } from '../../lib/engine/sweep';
 import { createRegistry } from '../../lib/executors/registry';
-import type { Log } from '../../lib/logger';
 import { insertJob, testExecutors } from '../helpers/jobs';
+import { capturingLog } from '../helpers/log';
 import { startTestServer } from '../helpers/server';
 import { startReceiver } from '../helpers/webhook-receiver';
 import { as, createDestination, createRule, TOKEN_CONFIG } from './helpers';
 
 // Alerts end to end on real PostgreSQL and a real HTTP receiver on loopback: the sweep writes the
 // outbox, deliverDue sends it, on a clock the test moves.
-const logged: string[] = [];
-const captureLog: Log = {
-  debug: (message, extra) => void logged.push(JSON.stringify({ message, extra })),
-  info: (message, extra) => void logged.push(JSON.stringify({ message, extra })),
-  warn: (message, extra) => void logged.push(JSON.stringify({ message, extra })),
-  error: (message, extra) => void logged.push(JSON.stringify({ message, extra })),
-};
+const { log: captureLog, lines: logged } = capturingLog();
 const egress = createEgressClient({ policy: { allowLoopback: true } });
 const registry = createRegistry(testExecutors);
 const server = await startTestServer({
@@ -435,7 +429,7 @@ describe('secrets', () => {
     const headers = hit!.headers as Record<string, string>;
     expect(() => new Webhook(second).verify(hit!.body, headers)).not.toThrow();
     expect(() => new Webhook(first).verify(hit!.body, headers)).toThrow();
-    const everything = logged.join('\n');
+    const everything = JSON.stringify(logged);
     expect(everything).not.toContain(first.slice(6));
     expect(everything).not.toContain(second.slice(6));
   });
