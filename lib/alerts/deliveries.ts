@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ValidationError } from '../errors';
+import { decodePageCursor, encodePageCursor } from '../page-cursor';
 import type { Caller } from '../identity/caller';
 import { tenantScope } from '../jobs/scope';
 import type { AlertDeps, DestinationRow } from './destinations';
@@ -76,7 +76,7 @@ export async function listDeliveries(
   query: ListDeliveriesQuery,
 ) {
   const { sql } = deps;
-  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+  const after = query.cursor === undefined ? undefined : decodePageCursor(query.cursor);
   const rows = await sql<(DeliveryRow & { cursor_us: string })[]>`
     select d.*, (extract(epoch from d.created_at) * 1000000)::bigint::text as cursor_us
     from cron_alert_delivery d join cron_alert_destination dest on dest.id = d.destination_id
@@ -97,23 +97,8 @@ export async function listDeliveries(
   return {
     deliveries: page.map(({ cursor_us: _, ...row }) => toDelivery(row)),
     next_cursor:
-      rows.length > query.limit && last
-        ? Buffer.from(`${last.cursor_us}.${last.id}`).toString('base64url')
-        : null,
+      rows.length > query.limit && last ? encodePageCursor(last.cursor_us, last.id) : null,
   };
-}
-
-function decodeCursor(cursor: string): { us: string; id: string } {
-  const match =
-    /^(\d{1,17})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.exec(
-      Buffer.from(cursor, 'base64url').toString(),
-    );
-  if (!match) {
-    throw new ValidationError([
-      { path: 'cursor', message: 'not a cursor this API returned: pass next_cursor unchanged' },
-    ]);
-  }
-  return { us: match[1]!, id: match[2]! };
 }
 
 /**

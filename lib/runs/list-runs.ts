@@ -1,5 +1,5 @@
 import type { AppContext } from '../app-context';
-import { ValidationError } from '../errors';
+import { decodePageCursor, encodePageCursor } from '../page-cursor';
 import type { Caller } from '../identity/caller';
 import { tenantScope } from '../jobs/scope';
 import type { RunRow } from '../jobs/service';
@@ -33,7 +33,7 @@ export async function listAllRuns(
   query: ListAllRunsQuery,
 ): Promise<{ runs: RunWithJob[]; next_cursor: string | null }> {
   const { sql } = ctx;
-  const after = query.cursor === undefined ? undefined : decodeRunCursor(query.cursor);
+  const after = query.cursor === undefined ? undefined : decodePageCursor(query.cursor);
   const rows = await sql<(RunWithJob & { cursor_us: string })[]>`
     select r.id, r.job_id, r.scheduled_for, r.trigger, r.status, r.attempt, r.started_at,
       r.finished_at, r.duration_ms, r.result, r.error,
@@ -58,21 +58,6 @@ export async function listAllRuns(
   return {
     runs: page.map(({ cursor_us: _, ...run }) => run),
     next_cursor:
-      rows.length > query.limit && last
-        ? Buffer.from(`${last.cursor_us}.${last.id}`).toString('base64url')
-        : null,
+      rows.length > query.limit && last ? encodePageCursor(last.cursor_us, last.id) : null,
   };
-}
-
-function decodeRunCursor(cursor: string): { us: string; id: string } {
-  const match =
-    /^(\d{1,17})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.exec(
-      Buffer.from(cursor, 'base64url').toString(),
-    );
-  if (!match) {
-    throw new ValidationError([
-      { path: 'cursor', message: 'not a cursor this API returned: pass next_cursor unchanged' },
-    ]);
-  }
-  return { us: match[1]!, id: match[2]! };
 }

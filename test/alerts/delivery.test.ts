@@ -51,6 +51,10 @@ beforeEach(async () => {
   emails.length = 0;
 });
 
+/** An acme webhook destination pointing at the receiver. */
+const webhook = (name: string, path = '/hook') =>
+  createDestination(server, 'acme', { kind: 'webhook', name, url: receiver.url(path) });
+
 /** A job of acme (or `tenant`) that runs executor `fn` every 5 minutes, due now. */
 const job = (fn = 'fail', fixture: Parameters<typeof insertJob>[1] = {}) =>
   insertJob(sql, {
@@ -81,11 +85,7 @@ const eventTypes = (path = '/hook') =>
 
 describe('webhook destinations', () => {
   it('a failed run reaches the receiver signed per Standard Webhooks, as the standardwebhooks verifier checks', async () => {
-    const destination = await createDestination(server, 'acme', {
-      kind: 'webhook',
-      name: 'ops hook',
-      url: receiver.url(),
-    });
+    const destination = await webhook('ops hook');
     expect(destination.secret).toMatch(/^whsec_/);
     const jobId = await job();
     await createRule(server, 'acme', {
@@ -118,11 +118,7 @@ describe('webhook destinations', () => {
     });
     expect(hit!.headers['webhook-id']).toBe(`msg_${pending!.id}`);
     // Another secret does not verify.
-    const other = await createDestination(server, 'acme', {
-      kind: 'webhook',
-      name: 'other hook',
-      url: receiver.url('/other'),
-    });
+    const other = await webhook('other hook', '/other');
     expect(() =>
       new Webhook(other.secret!).verify(hit!.body, {
         'webhook-id': String(hit!.headers['webhook-id']),
@@ -147,11 +143,7 @@ describe('webhook destinations', () => {
   });
 
   it('retries after a 500 and after a timeout with the same webhook-id, backing off exponentially', async () => {
-    const destination = await createDestination(server, 'acme', {
-      kind: 'webhook',
-      name: 'flaky receiver',
-      url: receiver.url(),
-    });
+    const destination = await webhook('flaky receiver');
     await createRule(server, 'acme', { destination_id: destination.id, events: ['run.failed'] });
     await job();
     await runSweep();
@@ -186,11 +178,7 @@ describe('webhook destinations', () => {
   });
 
   it('gives up after 24 hours of retries, marks the destination failing, and a later success makes it active again', async () => {
-    const destination = await createDestination(server, 'acme', {
-      kind: 'webhook',
-      name: 'dead receiver',
-      url: receiver.url(),
-    });
+    const destination = await webhook('dead receiver');
     await createRule(server, 'acme', { destination_id: destination.id, events: ['run.failed'] });
     const jobId = await job();
     await runSweep();
@@ -236,16 +224,8 @@ describe('webhook destinations', () => {
 
 describe('rules', () => {
   it('job.recovered follows failures, and after_consecutive_failures keeps a rule quiet until the count is reached', async () => {
-    const eager = await createDestination(server, 'acme', {
-      kind: 'webhook',
-      name: 'eager',
-      url: receiver.url('/eager'),
-    });
-    const patient = await createDestination(server, 'acme', {
-      kind: 'webhook',
-      name: 'patient',
-      url: receiver.url('/patient'),
-    });
+    const eager = await webhook('eager', '/eager');
+    const patient = await webhook('patient', '/patient');
     const jobId = await job();
     const events = ['run.failed', 'job.recovered'];
     await createRule(server, 'acme', { destination_id: eager.id, job_id: jobId, events });
@@ -291,11 +271,7 @@ describe('rules', () => {
   });
 
   it('a failed attempt with a retry left alerts no one; the slot’s last attempt does, and an auto-pause is an event', async () => {
-    const destination = await createDestination(server, 'acme', {
-      kind: 'webhook',
-      name: 'hook',
-      url: receiver.url(),
-    });
+    const destination = await webhook('hook');
     await createRule(server, 'acme', {
       destination_id: destination.id,
       events: ['run.failed', 'job.auto_paused'],
@@ -314,11 +290,7 @@ describe('rules', () => {
   });
 
   it('a lost run is run.lost; every job of the tenant is covered by a rule without job_id, no other tenant’s', async () => {
-    const destination = await createDestination(server, 'acme', {
-      kind: 'webhook',
-      name: 'hook',
-      url: receiver.url(),
-    });
+    const destination = await webhook('hook');
     await createRule(server, 'acme', {
       destination_id: destination.id,
       events: ['run.lost', 'run.failed'],
@@ -376,11 +348,7 @@ describe('rules', () => {
   });
 
   it('test-send queues an alert.test delivery to the destination, whatever its rules', async () => {
-    const destination = await createDestination(server, 'acme', {
-      kind: 'webhook',
-      name: 'hook',
-      url: receiver.url(),
-    });
+    const destination = await webhook('hook');
     const queued = await request('POST', `/api/cron/alerts/destinations/${destination.id}/test`, {
       headers: as('acme'),
     });
@@ -395,11 +363,7 @@ describe('rules', () => {
 
 describe('secrets', () => {
   it('are shown once, never returned or logged again; a rotated secret signs from then on', async () => {
-    const created = await createDestination(server, 'acme', {
-      kind: 'webhook',
-      name: 'hook',
-      url: receiver.url(),
-    });
+    const created = await webhook('hook');
     const first = created.secret!;
     const read = await request('GET', `/api/cron/alerts/destinations/${created.id}`, {
       headers: as('acme'),
