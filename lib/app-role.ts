@@ -22,6 +22,10 @@ export const APP_TABLE_PRIVILEGES: Readonly<Record<string, readonly Privilege[]>
   cron_job_run_log: READ_WRITE,
   cron_job_secret: READ_WRITE,
   cron_sweep_state: READ_WRITE,
+  cron_alert_destination: READ_WRITE,
+  cron_alert_rule: READ_WRITE,
+  // The outbox and delivery log: written by the run-outcome statement and the delivery side.
+  cron_alert_delivery: READ_WRITE,
   // Append-only for the app: entries are added, never changed; retention ages them out through
   // cron_job_audit_prune, which deletes nothing younger than a day.
   cron_job_audit: ['select', 'insert'],
