@@ -10,12 +10,18 @@ export interface RecorderOptions {
   flushSize: number;
   /** ...at the latest this long after the first of them finished, when no write is under way. */
   flushDelayMs: number;
+  /**
+   * Outcome writes under way at once, each on its own pooled connection: with many runs finishing
+   * together, more than one keeps the database busy on several cores.
+   */
+  writers: number;
 }
 
 export const defaultRecorderOptions: RecorderOptions = {
   leaseSeconds: 60,
   flushSize: 1000,
   flushDelayMs: 10,
+  writers: 1,
 };
 
 type PendingOutcome = RunOutcome & FinishedRun;
@@ -30,7 +36,7 @@ export class RunRecorder {
   private readonly inFlight = new Set<string>();
   private pending: PendingOutcome[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
-  private writer: Promise<void> | undefined;
+  private readonly writers = new Set<Promise<void>>();
   private readonly heartbeat: NodeJS.Timeout;
   private failure: unknown;
 
@@ -55,37 +61,47 @@ export class RunRecorder {
 
   record(runId: string, outcome: RunOutcome): void {
     this.pending.push({ ...outcome, run_id: runId });
-    if (this.pending.length >= this.options.flushSize) void this.startWriting();
-    else this.flushTimer ??= setTimeout(() => void this.startWriting(), this.options.flushDelayMs);
+    if (this.pending.length >= this.options.flushSize) this.startWriting();
+    else this.flushTimer ??= setTimeout(() => this.startWriting(), this.options.flushDelayMs);
   }
 
   /** Writes everything recorded so far; rejects if any write failed. */
   async flush(): Promise<void> {
-    await this.startWriting();
+    this.startWriting();
+    while (this.writers.size > 0) await Promise.all(this.writers);
     if (this.failure) throw this.failure;
   }
 
   /**
-   * One writer at a time, and it keeps writing while outcomes are pending: what finishes during a
-   * write goes into the next one (group commit), so batches grow with the rate of outcomes and no
-   * outcome waits for a timer while the writer is busy. A failed write is kept in `failure` and
-   * thrown by the next flush() or close().
+   * Up to `writers` writers at a time, and each keeps writing while outcomes are pending: what
+   * finishes during a write goes into the next one (group commit), so batches grow with the rate
+   * of outcomes and no outcome waits for a timer while a writer is busy. A new writer starts only
+   * when a whole batch is waiting or none is running. Writers take disjoint batches; finishRuns is
+   * idempotent, and a deadlock between two of them (two runs of one job, each in another batch)
+   * is retried. A failed write is kept in `failure` and thrown by the next flush() or close().
    */
-  private startWriting(): Promise<void> {
+  private startWriting(): void {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    return (this.writer ??= (async () => {
-      while (this.pending.length > 0) {
-        const batch = this.pending.splice(0, this.options.flushSize);
-        await this.beforeWrite()
-          .then(() => this.write(batch))
-          .catch((error: unknown) => {
-            this.failure ??= error;
-          });
-      }
-    })().finally(() => {
-      this.writer = undefined;
-    }));
+    while (
+      this.pending.length > 0 &&
+      this.writers.size < this.options.writers &&
+      (this.writers.size === 0 || this.pending.length >= this.options.flushSize)
+    ) {
+      const writer: Promise<void> = (async () => {
+        while (this.pending.length > 0) {
+          const batch = this.pending.splice(0, this.options.flushSize);
+          await this.beforeWrite()
+            .then(() => this.write(batch))
+            .catch((error: unknown) => {
+              this.failure ??= error;
+            });
+        }
+      })().finally(() => {
+        this.writers.delete(writer);
+      });
+      this.writers.add(writer);
+    }
   }
 
   /** Flushes and stops the heartbeat. */

@@ -79,7 +79,11 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
   const now = options.now ?? (() => new Date());
   const concurrency = options.concurrency ?? 4;
   const claimBatchSize = options.claimBatchSize ?? 1000;
-  const recorderOptions = { ...defaultRecorderOptions, ...pickRecorderOptions(options) };
+  const recorderOptions = {
+    ...defaultRecorderOptions,
+    writers: defaultWriters(deps.sql, concurrency),
+    ...pickRecorderOptions(options),
+  };
   const started = performance.now();
   const summary: SweepSummary = {
     executed: 0,
@@ -99,12 +103,16 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
       : Number.POSITIVE_INFINITY;
 
   try {
-    const lost = await markLostRuns(deps.sql, now());
+    // Independent of each other, so both go at once (one round trip before the first claim);
+    // a job touched by both gets what the two statements give in either order.
+    const [lost] = await Promise.all([
+      markLostRuns(deps.sql, now()),
+      options.only ? undefined : resumeDuePauses(deps.sql, now()),
+    ]);
     for (const run of lost) {
       deps.log.error('run failed', { ...run, status: 'lost', error: LOST_RUN_ERROR });
     }
     summary.lost = lost.length;
-    if (!options.only) await resumeDuePauses(deps.sql, now());
   } catch (error) {
     deps.log.error('sweep failed', { error: errorMessage(error), ...summary, results: undefined });
     throw error;
@@ -124,9 +132,42 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
   // The first claim is small so the first job starts at once; later ones grow to claimBatchSize.
   let claimSize = Math.max(1, Math.min(options.firstClaimSize ?? concurrency, claimBatchSize));
   let exhausted = false;
-  let claiming: Promise<void> | undefined;
+  const claimers = options.only ? 1 : recorderOptions.writers;
   // A database failure stops further claims; jobs already started still finish and are recorded.
   let failure: unknown;
+
+  // Which jobs the next claim asks for: undefined (the oldest due ones) or a slice of the fair
+  // order; 'none' when nothing is left. Called one at a time (takeSlice), since it reads and
+  // consumes the shared fair order.
+  const nextSlice = async (maxTimeoutSeconds: number): Promise<string[] | undefined | 'none'> => {
+    if (options.only || !firstClaimed) {
+      // The trigger's slot, or the very first claim: the oldest few due jobs at once, so the
+      // first job starts without waiting for the fair order to be read. The fair order rules
+      // from the second claim on, so one claim batch is the most any tenant's backlog can delay
+      // another tenant's jobs.
+      firstClaimed = true;
+      return undefined;
+    }
+    if (order.length === 0) {
+      // A whole fair order claimed nothing: what is left is locked by another sweep.
+      if (orderRead && claimedFromOrder === 0) return 'none';
+      order = await fairDueOrder(deps.sql, {
+        now: now(),
+        maxTimeoutSeconds,
+        limit: claimBatchSize * FAIR_ORDER_BATCHES,
+      });
+      orderRead = true;
+      claimedFromOrder = 0;
+      if (order.length === 0) return 'none';
+    }
+    return order.splice(0, claimSize);
+  };
+  let slicing: Promise<unknown> = Promise.resolve();
+  const takeSlice = (maxTimeoutSeconds: number) => {
+    const slice = slicing.then(() => (exhausted ? 'none' : nextSlice(maxTimeoutSeconds)));
+    slicing = slice.catch(() => {});
+    return slice;
+  };
 
   const claimOnce = async () => {
     const budget = secondsLeft();
@@ -135,34 +176,12 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
       return;
     }
     const maxTimeoutSeconds = Math.min(budget, 2_147_483_647);
-    let ids: string[] | undefined;
-    if (options.only || !firstClaimed) {
-      // The trigger's slot, or the very first claim: the oldest few due jobs at once, so the
-      // first job starts without waiting for the fair order to be read. The fair order rules
-      // from the second claim on, so one claim batch is the most any tenant's backlog can delay
-      // another tenant's jobs.
-      firstClaimed = true;
-    } else {
-      if (order.length === 0) {
-        // A whole fair order claimed nothing: what is left is locked by another sweep.
-        if (orderRead && claimedFromOrder === 0) {
-          exhausted = true;
-          return;
-        }
-        order = await fairDueOrder(deps.sql, {
-          now: now(),
-          maxTimeoutSeconds,
-          limit: claimBatchSize * FAIR_ORDER_BATCHES,
-        });
-        orderRead = true;
-        claimedFromOrder = 0;
-        if (order.length === 0) {
-          exhausted = true;
-          return;
-        }
-      }
-      ids = order.splice(0, claimSize);
+    const slice = await takeSlice(maxTimeoutSeconds);
+    if (slice === 'none') {
+      exhausted = true;
+      return;
     }
+    const ids = slice;
     const limit = ids?.length ?? claimSize;
     claimSize = Math.min(claimBatchSize, claimSize * 4);
     const batch = await claimDueJobs(deps.sql, {
@@ -189,16 +208,27 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
     queue.push(...batch.runnable);
   };
 
-  // One claim at a time. After a full claim the next one starts while that batch still runs
-  // (once fewer than half a batch is left), so workers do not wait on the database between
-  // batches; at most about two batches are claimed but not started, and their leases are renewed
-  // meanwhile. After a claim that got less than it asked for, the next waits for an idle worker.
-  const refill = () =>
-    (claiming ??= claimOnce()
-      .catch((error: unknown) => void (failure ??= error))
-      .finally(() => {
-        claiming = undefined;
-      }));
+  // Up to `claimers` claims at a time, each on its own pooled connection and each taking other
+  // rows (a slice of the fair order, and `skip locked`). After a full claim the next ones start
+  // while that batch still runs (once fewer than half a batch is left), so workers do not wait on
+  // the database between batches; at most about `claimers` + 1 batches are claimed but not
+  // started, and their leases are renewed meanwhile. After a claim that got less than it asked
+  // for, the next waits for an idle worker.
+  const claims = new Set<Promise<void>>();
+  const refill = (): Promise<void> => {
+    while (
+      claims.size < claimers &&
+      !exhausted &&
+      failure === undefined &&
+      (claims.size === 0 || lastClaimFull)
+    ) {
+      const claim: Promise<void> = claimOnce()
+        .catch((error: unknown) => void (failure ??= error))
+        .finally(() => claims.delete(claim));
+      claims.add(claim);
+    }
+    return claims.size > 0 ? Promise.race(claims) : Promise.resolve();
+  };
   const lowWater = () => Math.max(concurrency, claimSize / 2);
 
   const runOne = async (run: ClaimedRun) => {
@@ -228,12 +258,17 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
       if (run) {
         if (lastClaimFull && !exhausted && queue.length < lowWater()) void refill();
         await runOne(run);
-      } else if (exhausted) return;
+      } else if (exhausted && claims.size === 0) return;
+      // Nothing to run yet: start a claim, or wait for one under way (it may bring work even
+      // after another found nothing left).
       else await refill();
     }
   };
 
   await Promise.all(Array.from({ length: concurrency }, worker));
+  // Workers stop at a failure while other claims may still be under way: what those claim is
+  // given back below with the rest that never started.
+  while (claims.size > 0) await Promise.all(claims);
   const unstarted = [...deferred, ...queue.map((run) => run.run_id)];
   recorder.untrack(unstarted);
   summary.deferred = unstarted.length;
@@ -273,10 +308,20 @@ function count(summary: SweepSummary, run: ClaimedRun, outcome: RunOutcome) {
   });
 }
 
+/**
+ * Outcome writers for a sweep running `concurrency` jobs at once: one per four jobs, and at least
+ * one pooled connection left for claims (a Lambda's pool of 2 gets one writer).
+ */
+function defaultWriters(sql: Sql, concurrency: number): number {
+  const pool = Number.isFinite(sql.options.max) ? sql.options.max : 1;
+  return Math.max(1, Math.min(Math.floor(concurrency / 4), pool - 1));
+}
+
 function pickRecorderOptions(options: SweepOptions): Partial<RecorderOptions> {
   const picked: Partial<RecorderOptions> = {};
   if (options.leaseSeconds !== undefined) picked.leaseSeconds = options.leaseSeconds;
   if (options.flushSize !== undefined) picked.flushSize = options.flushSize;
   if (options.flushDelayMs !== undefined) picked.flushDelayMs = options.flushDelayMs;
+  if (options.writers !== undefined) picked.writers = options.writers;
   return picked;
 }
