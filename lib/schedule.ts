@@ -36,7 +36,14 @@ export class ScheduleError extends Error {
 
 export type Schedule =
   | { kind: 'recurring'; text: string; cron: string }
-  | { kind: 'once'; text: string; localDateTime: string };
+  | { kind: 'once'; text: string; localDateTime: string }
+  | { kind: 'after'; text: string; jobIds: string[] };
+
+/** The prefix of a dependency schedule: `after:<job id>[,<job id>…]`. */
+export const AFTER_PREFIX = 'after:';
+/** How many jobs one `after:` schedule may name. */
+export const MAX_AFTER_JOBS = 20;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const MAX_LENGTH = 200;
 // The latest instant whose ISO 8601 form has a four-digit year: JSON timestamps (and the API's
@@ -62,7 +69,7 @@ const MACROS = Object.keys(ALIASES).filter((name) => name.startsWith('@'));
 const FORMS =
   `every_minute, every_N_minutes (N: ${MINUTE_STEPS.join(', ')}), hourly, ` +
   `every_N_hours (N: ${HOUR_STEPS.join(', ')}), daily, weekly, monthly, ${MACROS.join(', ')}, ` +
-  'cron:<5 or 6 field expression> or at:<YYYY-MM-DDTHH:mm[:ss]>';
+  'cron:<5 or 6 field expression>, at:<YYYY-MM-DDTHH:mm[:ss]> or after:<job id>[,<job id>…]';
 
 export function parseSchedule(text: string): Schedule {
   if (typeof text !== 'string' || text === '') {
@@ -105,7 +112,44 @@ export function parseSchedule(text: string): Schedule {
   if (text.startsWith('at:')) {
     return { kind: 'once', text, localDateTime: parseLocalDateTime(text.slice('at:'.length)) };
   }
+  if (text.startsWith(AFTER_PREFIX)) return { kind: 'after', text, jobIds: parseAfter(text) };
   throw new ScheduleError(`unknown schedule ${JSON.stringify(text)}: use ${FORMS}`);
+}
+
+/**
+ * The job ids of `after:<id>[,<id>…]`: lowercase uuids, comma-separated without spaces, each
+ * once, at most MAX_AFTER_JOBS. Whether they exist (in the job's tenant) is the job service's check.
+ */
+function parseAfter(text: string): string[] {
+  const ids = text.slice(AFTER_PREFIX.length).split(',');
+  const example = 'e.g. after:0b5c3a8e-6f1d-4c2b-9a7e-2f4d6c8b1a30';
+  if (ids.length === 1 && ids[0] === '') {
+    throw new ScheduleError(`after: needs the id of at least one job, ${example}`);
+  }
+  for (const id of ids) {
+    if (!UUID.test(id)) {
+      throw new ScheduleError(
+        `after: ${JSON.stringify(id)} is not a job id: list lowercase job ids (uuids) separated ` +
+          `by commas without spaces, ${example}`,
+      );
+    }
+  }
+  if (new Set(ids).size !== ids.length) {
+    throw new ScheduleError('after: names a job more than once; list each job once');
+  }
+  if (ids.length > MAX_AFTER_JOBS) {
+    throw new ScheduleError(
+      `after: names ${ids.length} jobs; at most ${MAX_AFTER_JOBS} are allowed`,
+    );
+  }
+  return ids;
+}
+
+/** The jobs a dependency schedule waits for; null for a schedule of time slots. */
+export function afterJobIds(schedule: string): string[] | null {
+  if (!schedule.startsWith(AFTER_PREFIX)) return null;
+  const parsed = parseSchedule(schedule);
+  return parsed.kind === 'after' ? parsed.jobIds : null;
 }
 
 export function isValidTimeZone(timeZone: string): boolean {
@@ -142,7 +186,7 @@ export function shortestIntervalSeconds(
 
 function measureShortestInterval(schedule: string, timeZone: string, from: Date): number | null {
   const plan = compiled(schedule, timeZone);
-  if (plan.kind === 'once') return null;
+  if (plan.kind !== 'recurring') return null;
   const first = slotAfter(plan, instantOf(from));
   let previous = first;
   let shortest = Infinity;
@@ -167,7 +211,9 @@ const MEASURED_SPAN_MS = 32 * 86_400_000;
 // Wall-clock times are handled as "naive" epoch milliseconds: the wall reading encoded as if UTC.
 type Plan =
   | { kind: 'recurring'; walls: CronExpression | SimpleCron; zone: Zone }
-  | { kind: 'once'; instant: number };
+  | { kind: 'once'; instant: number }
+  // after:<job id>: no time slots at all; the job runs when its upstream jobs succeed.
+  | { kind: 'none' };
 
 function compiled(schedule: string, timeZone: string): Plan {
   // The zone goes first and cannot contain NUL, so distinct pairs never share a key.
@@ -178,6 +224,7 @@ function compiled(schedule: string, timeZone: string): Plan {
     const simple = simpleCronOf(schedule);
     if (simple) return { kind: 'recurring', walls: simple, zone };
     const parsed = parseSchedule(schedule);
+    if (parsed.kind === 'after') return { kind: 'none' };
     if (parsed.kind === 'once') {
       const instant = resolveWall(zone, Date.parse(`${parsed.localDateTime}Z`));
       if (instant > LATEST_INSTANT) {
@@ -229,6 +276,7 @@ function nextWall(walls: CronExpression | SimpleCron, after: number): number {
 }
 
 function slotAfter(plan: Plan, after: number): number | null {
+  if (plan.kind === 'none') return null;
   if (plan.kind === 'once') return plan.instant > after ? plan.instant : null;
   const { walls, zone } = plan;
   const offset = offsetAt(zone, after);

@@ -49,6 +49,7 @@ describe('migrations', () => {
       'cron_alert_rule',
       'cron_job',
       'cron_job_audit',
+      'cron_job_dependency_event',
       'cron_job_run',
       'cron_job_run_log',
       'cron_job_secret',

@@ -1,6 +1,6 @@
 import type { Sql } from '../db';
 import type { RunnableJob } from './execute';
-import { nextSlot } from '../schedule';
+import { AFTER_PREFIX, nextSlot } from '../schedule';
 import { insertClaimedRuns, type RunClaim } from './run-state';
 
 export interface ClaimedRun extends RunnableJob {
@@ -26,7 +26,8 @@ export interface ClaimResult {
 }
 
 interface DueRow extends Omit<RunnableJob, 'attempt'> {
-  kind: 'slot' | 'retry';
+  /** Due for its slot, for a pending retry, or for its queued slot (overlap `queue_one`). */
+  kind: 'slot' | 'retry' | 'queued';
   schedule: string;
   timezone: string;
   next_run: Date | null;
@@ -34,7 +35,13 @@ interface DueRow extends Omit<RunnableJob, 'attempt'> {
   retry_for: Date | null;
   retry_attempt: number | null;
   pause_after_failures: number | null;
+  overlap: 'skip' | 'queue_one' | 'allow';
+  queued_for: Date | null;
+  triggered_by: string | null;
+  /** Its running runs leave no room for another (overlap `allow`: `max_concurrent_runs` of them). */
   busy: boolean;
+  /** The lane a new run takes: 0, or the lowest free one below `max_concurrent_runs` (`allow`). */
+  lane: number;
 }
 
 /**
@@ -47,8 +54,14 @@ interface DueRow extends Omit<RunnableJob, 'attempt'> {
  * - The run row is inserted by insertClaimedRuns (run-state.ts) under the one-run-per-attempt
  *   constraint: a (slot, attempt) that already has a run (e.g. started by the exact-time trigger)
  *   is not claimed again.
- * - A job whose previous run is still `running` gets a `skipped` run for the slot instead; a due
- *   retry of such a job waits for the next sweep.
+ * - A job that is busy (its previous run still `running`; overlap `allow`: `max_concurrent_runs`
+ *   runs) gets a `skipped` run for the slot instead, or with overlap `queue_one` and nothing
+ *   queued yet, the slot waits in `queued_for`. A queued slot runs, oldest first, once the job is
+ *   free: claimed here as soon as no run holds the job. A due retry of a busy job waits.
+ * - Each run takes a lane (run-state.ts): the unique index on running (job, lane) bounds a job's
+ *   concurrent runs in the database, whatever races the check above.
+ * - `after:` jobs have no slots: their `next_run` is set when their upstream jobs succeeded
+ *   (dependencies.ts), and claiming it runs them with trigger `dependency` and no next slot.
  * - A retry still pending when its job's next slot is due is superseded by that slot (recorded as
  *   a `skipped` retry run); the superseded slot counts as failed towards `pause_after_failures`.
  * Jobs whose timeout exceeds `maxTimeoutSeconds` (the sweep's time budget) stay due.
@@ -76,11 +89,20 @@ export async function claimDueJobs(
   return sql.begin(async (tx) => {
     const columns = tx`j.id, j.name, j.tenant_id, j.function_name, j.metadata, j.timeout_seconds,
       j.schedule, j.timezone, j.next_run, j.retry_at, j.retry_for, j.retry_attempt,
-      j.pause_after_failures`;
+      j.pause_after_failures, j.overlap, j.queued_for, j.triggered_by`;
     const running = tx`exists (select from cron_job_run r where r.job_id = j.id and r.status = 'running')`;
+    // Only `allow` jobs count their runs and look for a free lane; the rest keep the one probe.
+    const busy = tx`case when j.overlap = 'allow' then (select count(*) from cron_job_run r
+        where r.job_id = j.id and r.status = 'running') >= j.max_concurrent_runs
+      else ${running} end`;
+    const lane = tx`case when j.overlap = 'allow' then coalesce((select min(l)
+        from generate_series(0, j.max_concurrent_runs - 1) l
+        where not exists (select from cron_job_run r
+          where r.job_id = j.id and r.status = 'running' and r.lane = l)), 0)
+      else 0 end`;
     const due = await tx<DueRow[]>`
       with slots as (
-        select ${columns}, 'slot' as kind, ${running} as busy
+        select ${columns}, 'slot' as kind, ${busy} as busy, ${lane} as lane
         from cron_job j
         where j.is_active and ${
           only
@@ -93,7 +115,7 @@ export async function claimDueJobs(
         limit ${options.limit}
         for update of j skip locked
       ), retries as (
-        select ${columns}, 'retry' as kind, false as busy
+        select ${columns}, 'retry' as kind, false as busy, ${lane} as lane
         from cron_job j
         where ${
           only
@@ -101,14 +123,28 @@ export async function claimDueJobs(
             : options.ids
               ? tx`j.id = any(${options.ids}::uuid[]) and j.retry_at <= ${now}`
               : tx`j.retry_at <= ${now}`
-        } and (j.next_run is null or j.next_run > ${now})
+        } and (j.next_run is null or j.next_run > ${now}) and j.queued_for is null
           and j.paused_at is null and (j.is_active or j.schedule like 'at:%')
-          and j.timeout_seconds <= ${options.maxTimeoutSeconds} and not ${running}
+          and j.timeout_seconds <= ${options.maxTimeoutSeconds} and not ${busy}
         order by j.retry_at
         limit ${options.limit}
         for update of j skip locked
+      ), queued as (
+        select ${columns}, 'queued' as kind, false as busy, ${lane} as lane
+        from cron_job j
+        where ${
+          only
+            ? tx`false`
+            : options.ids
+              ? tx`j.id = any(${options.ids}::uuid[]) and j.queued_for is not null`
+              : tx`j.queued_for is not null`
+        } and (j.next_run is null or j.next_run > ${now})
+          and j.is_active and j.timeout_seconds <= ${options.maxTimeoutSeconds} and not ${busy}
+        order by j.queued_for
+        limit ${options.limit}
+        for update of j skip locked
       )
-      select * from slots union all select * from retries`;
+      select * from slots union all select * from retries union all select * from queued`;
     if (due.length === 0) return { claimed: 0, runnable: [], skipped: [] };
     if (options.ids) {
       // Start the batch in the order asked for (the fair order), not in the order of the scan.
@@ -131,6 +167,7 @@ export async function claimDueJobs(
       return slot;
     };
     const claims = due.map((job): RunClaim & { job: DueRow; problem: string | null } => {
+      const trigger = job.schedule.startsWith(AFTER_PREFIX) ? 'dependency' : 'schedule';
       if (job.kind === 'retry') {
         return {
           job,
@@ -140,14 +177,34 @@ export async function claimDueJobs(
           attempt: job.retry_attempt!,
           trigger: 'retry',
           next_run: job.next_run,
+          queued_for: null,
+          lane: job.lane,
+          triggered_by: null,
           status: 'running',
           superseded: null,
           consecutive_failures: null,
           pause_reason: null,
         };
       }
-      const slot = slotAfterNow(job);
-      const supersedes = job.retry_for !== null && job.retry_attempt !== null;
+      // A queued slot runs once the job is free, before a slot due at the same time (which then
+      // waits in its place): the waiting slot is the older one.
+      const slot: { next: Date | null; problem: string | null } =
+        job.kind === 'queued' ? { next: job.next_run, problem: null } : slotAfterNow(job);
+      let scheduledFor = job.kind === 'queued' ? job.queued_for! : job.next_run!;
+      let queuedFor: Date | null = null;
+      let status: RunClaim['status'] = 'running';
+      if (job.kind === 'slot' && job.busy) {
+        queuedFor = job.queued_for;
+        if (job.overlap === 'queue_one' && job.queued_for === null) {
+          queuedFor = job.next_run;
+          status = 'queued';
+        } else status = 'skipped';
+      } else if (job.kind === 'slot' && job.queued_for !== null) {
+        scheduledFor = job.queued_for;
+        queuedFor = job.next_run;
+      }
+      const supersedes =
+        status !== 'queued' && job.retry_for !== null && job.retry_attempt !== null;
       const failures = supersedes ? consecutiveFailures(job.metadata) + 1 : null;
       const pauses =
         failures !== null &&
@@ -157,11 +214,14 @@ export async function claimDueJobs(
         job,
         problem: slot.problem,
         job_id: job.id,
-        scheduled_for: job.next_run!,
+        scheduled_for: scheduledFor,
         attempt: 1,
-        trigger: 'schedule',
+        trigger,
         next_run: slot.next,
-        status: job.busy ? 'skipped' : 'running',
+        queued_for: queuedFor,
+        lane: job.lane,
+        triggered_by: trigger === 'dependency' ? job.triggered_by : null,
+        status,
         superseded: supersedes
           ? { scheduled_for: job.retry_for!, attempt: job.retry_attempt! }
           : null,
@@ -213,29 +273,38 @@ function consecutiveFailures(metadata: Record<string, unknown>): number {
 }
 
 /**
- * The due jobs (slots and retries) in fair order, for the sweep to claim slice by slice: round-robin across tenants
- * (global jobs count as one tenant). Each tenant's jobs keep their slot order; every tenant's
- * oldest slot comes before any tenant's second, and within a turn jobs go by slot. So a tenant with 90,000 due jobs delays another tenant's 10 by at most 10 turns
- * of each due tenant, never by its own backlog. Reads every due row once (no locks); at most
+ * The due jobs (slots, retries and queued slots) in fair order, for the sweep to claim slice by
+ * slice: round-robin across tenants (global jobs count as one tenant). Every tenant's first job
+ * comes before any tenant's second. Within a tenant jobs go by `priority` (highest first), then
+ * by slot; within a turn, likewise by priority, then by slot. So priority decides which of a
+ * tenant's jobs goes first and which tenant's job goes first within a turn, but no priority lets
+ * one tenant's backlog delay another tenant's jobs: a tenant with 90,000 due jobs delays another
+ * tenant's 10 by at most 10 turns of each due tenant. Reads every due row once (no locks); at most
  * `limit` ids are returned, and the sweep asks again when it has claimed them.
  */
 export async function fairDueOrder(
   sql: Sql,
   options: { now: Date; maxTimeoutSeconds: number; limit: number },
 ): Promise<string[]> {
-  // A job is due for its slot or for a pending retry (see claimDueJobs for which one it gets).
+  // A job is due for its slot, a pending retry or a queued slot (see claimDueJobs for which one
+  // it gets). A queued slot counts only once the job is free; few jobs ever have one.
+  const slotDue = sql`(is_active and next_run <= ${options.now})`;
   const rows = await sql<{ id: string }[]>`
     select id from (
-      select id, due_at, row_number() over (partition by tenant_id order by due_at, id) as turn
+      select id, priority, due_at,
+        row_number() over (partition by tenant_id order by priority desc, due_at, id) as turn
       from (
-        select id, tenant_id,
-          case when is_active and next_run <= ${options.now} then next_run else retry_at end as due_at
-        from cron_job
-        where ((is_active and next_run <= ${options.now}) or retry_at <= ${options.now})
+        select id, tenant_id, priority,
+          case when ${slotDue} then next_run when queued_for is not null then queued_for
+            else retry_at end as due_at
+        from cron_job j
+        where (${slotDue} or retry_at <= ${options.now}
+            or (queued_for is not null and not exists (
+              select from cron_job_run r where r.job_id = j.id and r.status = 'running')))
           and timeout_seconds <= ${options.maxTimeoutSeconds}
       ) due_jobs
     ) due
-    order by turn, due_at, id
+    order by turn, priority desc, due_at, id
     limit ${options.limit}`;
   return rows.map((row) => row.id);
 }

@@ -1,6 +1,6 @@
 import { jsonb, type Sql, type TransactionSql } from '../db';
 import { ENGINE_ACTOR } from './run-state';
-import { nextSlot } from '../schedule';
+import { AFTER_PREFIX, nextSlot } from '../schedule';
 
 /**
  * A job's pause state, each move written once. A paused job is inactive (`is_active` false,
@@ -47,9 +47,11 @@ export async function resumeJob(
   now: Date,
 ): Promise<void> {
   const next = nextSlot(job.schedule, job.timezone, from);
+  // An `after:` job has no slots: it is active again, waiting for its upstream jobs.
+  const active = next !== null || job.schedule.startsWith(AFTER_PREFIX);
   await tx`
     update cron_job
-    set is_active = ${next !== null}, next_run = ${next}, paused_reason = null, paused_at = null,
+    set is_active = ${active}, next_run = ${next}, paused_reason = null, paused_at = null,
       paused_by = null, paused_until = null, updated_at = ${now}
     where id = ${job.id}`;
 }

@@ -8,6 +8,9 @@ import type { FinishedStatus } from './execute';
  * Every statement that moves a run between states, each written once. A run's life:
  *
  *   (claimed slot)  --insertClaimedRuns--> running | skipped     (trigger `schedule`, attempt 1)
+ *   (claimed slot, job busy, overlap queue_one) --insertClaimedRuns--> no run; job.queued_for
+ *   (queued slot, job free) --insertClaimedRuns--> running      (trigger `schedule`, attempt 1)
+ *   (after: job made due)   --insertClaimedRuns--> running | skipped  (trigger `dependency`)
  *   (due retry)     --insertClaimedRuns--> running               (trigger `retry`, attempt n)
  *   (pending retry, next slot due) --insertClaimedRuns--> skipped, "superseded"
  *   (manual)        --insertManualRun----> running               (trigger `manual`)
@@ -28,9 +31,14 @@ import type { FinishedStatus } from './execute';
  *   writer), so a run is finished, declared lost or released exactly once, never twice; and so a
  *   retry is scheduled at most once per failed attempt.
  * - A run is created only under the unique constraints of `cron_job_run`: one run per job, slot
- *   and attempt (`cron_job_run_one_per_attempt`) and one `running` run per job
- *   (`cron_job_run_one_running`). So each (slot, attempt) runs at most once, however many sweeps
- *   and exact-time triggers race for it.
+ *   and attempt (`cron_job_run_one_per_attempt`) and one `running` run per job and lane
+ *   (`cron_job_run_one_running`; lane 0 unless overlap is `allow`, then below
+ *   `max_concurrent_runs`). So each (slot, attempt) runs at most once, however many sweeps and
+ *   exact-time triggers race for it, and no job runs more often at once than its overlap allows.
+ *
+ * A successful run of a job named in an `after:` schedule (`has_dependents`) leaves a
+ * `cron_job_dependency_event`, written by the statement that finishes the run (so a crash loses
+ * neither or both); dependencies.ts turns the events into due dependents.
  */
 
 /** The error of a run whose process stopped before it finished. */
@@ -42,11 +50,20 @@ export interface RunClaim {
   /** The slot the run is for (a retry keeps its slot). */
   scheduled_for: Date;
   attempt: number;
-  trigger: 'schedule' | 'retry';
-  /** The job's next slot after this claim; null leaves (or makes) the job inactive. */
+  trigger: 'schedule' | 'retry' | 'dependency';
+  /** The job's next slot after this claim; null leaves (or makes) the job inactive, but an `after:` job stays active. */
   next_run: Date | null;
-  /** `skipped` when the job's previous run is still in progress. */
-  status: 'running' | 'skipped';
+  /** The job's queued slot after this claim (overlap `queue_one`); null: none waits. */
+  queued_for: Date | null;
+  /** The lane the run holds while running (see cron_job_run_one_running). */
+  lane: number;
+  /** The upstream run that made an `after:` job due. */
+  triggered_by: string | null;
+  /**
+   * `skipped` when the job is busy (its runs in progress leave no room); `queued` when the slot
+   * waits in `queued_for` instead (no run row yet).
+   */
+  status: 'running' | 'skipped' | 'queued';
   /** A pending retry this slot supersedes: recorded as a `skipped` run of that slot and attempt. */
   superseded: { scheduled_for: Date; attempt: number } | null;
   /** The job's `consecutive_failures` once the superseded slot counts as failed; null: unchanged. */
@@ -91,17 +108,23 @@ export async function insertClaimedRuns(
       select * from unnest(
         ${byClaim((c) => c.job_id)}::uuid[], ${byClaim((c) => c.scheduled_for)}::timestamptz[],
         ${byClaim((c) => c.attempt)}::integer[], ${byClaim((c) => c.trigger)}::text[],
-        ${byClaim((c) => c.next_run)}::timestamptz[], ${byClaim((c) => c.status)}::text[],
+        ${byClaim((c) => c.next_run)}::timestamptz[], ${byClaim((c) => c.queued_for)}::timestamptz[],
+        ${byClaim((c) => c.lane)}::smallint[], ${byClaim((c) => c.triggered_by)}::uuid[],
+        ${byClaim((c) => c.status)}::text[],
         ${byClaim((c) => c.superseded?.scheduled_for ?? null)}::timestamptz[],
         ${byClaim((c) => c.superseded?.attempt ?? null)}::integer[],
         ${byClaim((c) => (c.superseded ? supersededNote(c.scheduled_for) : null))}::text[],
         ${byClaim((c) => c.consecutive_failures)}::integer[], ${byClaim((c) => c.pause_reason)}::text[]
-      ) as c(job_id, scheduled_for, attempt, trigger, next_run, status, superseded_for,
-        superseded_attempt, superseded_note, consecutive_failures, pause_reason)
+      ) as c(job_id, scheduled_for, attempt, trigger, next_run, queued_for, lane, triggered_by,
+        status, superseded_for, superseded_attempt, superseded_note, consecutive_failures,
+        pause_reason)
     ), advanced as (
       update cron_job j set
         next_run = case when c.pause_reason is null then c.next_run end,
-        is_active = c.pause_reason is null and c.next_run is not null,
+        is_active = c.pause_reason is null and (c.next_run is not null or j.after_job_ids is not null),
+        queued_for = case when c.pause_reason is null then c.queued_for end,
+        -- A queued dependency run keeps the upstream run that triggered it until it runs.
+        triggered_by = case when c.status = 'queued' or c.trigger = 'retry' then j.triggered_by end,
         retry_at = null, retry_for = null, retry_attempt = null,
         metadata = case when c.consecutive_failures is null then j.metadata
           else j.metadata || jsonb_build_object('consecutive_failures', c.consecutive_failures) end,
@@ -119,21 +142,24 @@ export async function insertClaimedRuns(
       on conflict do nothing
     )
     insert into cron_job_run (job_id, scheduled_for, trigger, attempt, status, started_at,
-      finished_at, deadline, duration_ms)
+      finished_at, deadline, duration_ms, lane, triggered_by)
     select c.job_id, c.scheduled_for, c.trigger, c.attempt, c.status, ${now},
       case when c.status = 'skipped' then ${now}::timestamptz end,
       case when c.status = 'running' then ${deadline}::timestamptz end,
-      case when c.status = 'skipped' then 0 end
+      case when c.status = 'skipped' then 0 end,
+      case when c.status = 'running' then c.lane else 0 end,
+      c.triggered_by
     from c
-    where c.pause_reason is null
+    where c.pause_reason is null and c.status <> 'queued'
     on conflict do nothing
     returning id, job_id, status`;
 }
 
 /**
- * Inserts a `manual` run of a job, `running` with a lease until `deadline`, unless one of its
- * runs is in progress: then it returns null. A concurrent insert that slips past the `not exists`
- * fails on `cron_job_run_one_running`; callers map that violation to "busy" too.
+ * Inserts a `manual` run of a job, `running` with a lease until `deadline`, unless the job is
+ * busy (a run in progress; overlap `allow`: no free lane below `max_concurrent_runs`): then it
+ * returns null. A concurrent insert that slips past the check fails on
+ * `cron_job_run_one_running`; callers map that violation to "busy" too.
  */
 export async function insertManualRun(
   tx: TransactionSql,
@@ -141,9 +167,16 @@ export async function insertManualRun(
   deadline: Date,
 ): Promise<{ id: string } | null> {
   const [run] = await tx<{ id: string }[]>`
-    insert into cron_job_run (job_id, trigger, status, deadline)
-    select ${jobId}, 'manual', 'running', ${deadline}
-    where not exists (select from cron_job_run where job_id = ${jobId} and status = 'running')
+    insert into cron_job_run (job_id, trigger, status, deadline, lane)
+    select j.id, 'manual', 'running', ${deadline}, free.lane
+    from cron_job j
+    cross join lateral (
+      select min(l) as lane
+      from generate_series(0, case when j.overlap = 'allow' then j.max_concurrent_runs - 1 else 0 end) l
+      where not exists (select from cron_job_run r
+        where r.job_id = j.id and r.status = 'running' and (r.lane = l or j.overlap <> 'allow'))
+    ) free
+    where j.id = ${jobId} and free.lane is not null
     returning id`;
   return run ?? null;
 }
@@ -191,6 +224,12 @@ export async function finishRuns(sql: Sql, outcomes: FinishedRun[]): Promise<{ i
       update cron_job j set last_run = o.started_at, ${jobAfterAttempt(sql, endedAt)}
       from finished o
       where j.id = o.job_id
+      returning j.id as job_id, j.tenant_id, j.has_dependents, o.id as run_id, o.status,
+        o.finished_at
+    ), dependency_events as (
+      insert into cron_job_dependency_event (upstream_job_id, tenant_id, run_id, finished_at)
+      select job_id, tenant_id, run_id, finished_at from jobs
+      where has_dependents and status = 'success'
     ), alerts as (${insertAlertDeliveries(sql, attemptEvents(sql, sql`finished`, endedAt))})
     select id from finished`;
 }

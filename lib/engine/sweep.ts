@@ -6,6 +6,7 @@ import type { Log } from '../logger';
 import { LOST_RUN_ERROR, markLostRuns, releaseRuns } from './run-state';
 import { logFailedRun } from './failure-log';
 import { resumeDuePauses } from './pause';
+import { fireDependencies } from './dependencies';
 import { syncTriggers, type TriggerPort, type TriggerSyncResult } from './triggers';
 import { defaultRecorderOptions, RunRecorder, type RecorderOptions } from './run-recorder';
 import { RunLogWriter } from '../run-log/writer';
@@ -69,7 +70,8 @@ const RECORDING_MARGIN_MS = 2_000;
 const FAIR_ORDER_BATCHES = 10;
 
 /**
- * One sweep: declares lost runs, resumes jobs whose pause has ended, then claims due jobs in batches and runs them `concurrency` at a
+ * One sweep: declares lost runs, resumes jobs whose pause has ended, makes due the `after:` jobs
+ * whose upstream jobs succeeded, then claims due jobs in batches and runs them `concurrency` at a
  * time until none is due. Safe to run in several processes at once: claims never overlap (see
  * claimDueJobs), so every slot of every job runs at most once. A failing, throwing or hanging
  * executor only produces its own outcome. Throws only when the database fails, after giving
@@ -103,11 +105,13 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
       : Number.POSITIVE_INFINITY;
 
   try {
-    // Independent of each other, so both go at once (one round trip before the first claim);
-    // a job touched by both gets what the two statements give in either order.
+    // Independent of each other, so all go at once (one round trip before the first claim);
+    // a job touched by several gets what the statements give in any order. fireDependencies makes
+    // due the `after:` jobs whose upstream jobs succeeded since the last sweep.
     const [lost] = await Promise.all([
       markLostRuns(deps.sql, now()),
       options.only ? undefined : resumeDuePauses(deps.sql, now()),
+      options.only ? undefined : fireDependencies(deps.sql),
     ]);
     for (const run of lost) {
       deps.log.error('run failed', { ...run, status: 'lost', error: LOST_RUN_ERROR });

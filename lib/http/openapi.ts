@@ -146,7 +146,9 @@ function operations(): Record<RouteName, object> {
         '200': ok('The updated job', 'Job'),
         ...errors,
         '404': problem('No such job'),
-        '409': problem('Name taken in this tenant'),
+        '409': problem(
+          'Name taken in this tenant, or (moving it to another tenant) an after: schedule names the job',
+        ),
         '413': problem('Body over 64 KiB'),
         '415': problem('Body is not JSON'),
       },
@@ -154,7 +156,12 @@ function operations(): Record<RouteName, object> {
     'delete-job': {
       summary: 'Delete a job; its runs and audit entries stay readable by admins until retention',
       parameters: [idParameter],
-      responses: { '204': { description: 'Deleted' }, ...errors, '404': problem('No such job') },
+      responses: {
+        '204': { description: 'Deleted' },
+        ...errors,
+        '404': problem('No such job'),
+        '409': problem('An after: schedule of another job names this job: change that first'),
+      },
     },
     'run-job-now': {
       summary: 'Run a job now, whatever its next_run; next_run does not move',
@@ -163,7 +170,9 @@ function operations(): Record<RouteName, object> {
         '200': ok('The finished run', 'Run'),
         ...errors,
         '404': problem('No such job'),
-        '409': problem('A run of this job is in progress, or the job is paused'),
+        '409': problem(
+          'The job is busy (a run in progress; overlap allow: max_concurrent_runs of them), or paused',
+        ),
       },
     },
     'pause-job': {

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { getJob } from '../jobs/service';
 import { text } from '../jobs/schemas';
-import { isValidTimeZone, parseSchedule, ScheduleError } from '../schedule';
+import { afterJobIds, isValidTimeZone, parseSchedule, ScheduleError } from '../schedule';
 import { PREVIEW_DEFAULT_SLOTS, PREVIEW_MAX_SLOTS, previewSlots } from '../schedule-preview';
 import { routeWithQuery } from './api-handler';
 import { invalid } from './problem';
@@ -62,7 +62,14 @@ export const schedulePreviewSchema = z.object({
   from: z.iso.datetime().describe('Slots are those strictly after this instant (now)'),
   slots: z
     .array(previewSlotSchema)
-    .describe('Fewer than count when the schedule ends (at:), empty when it has no slot left'),
+    .describe(
+      'Fewer than count when the schedule ends (at:), empty when it has no slot left or has none ' +
+        'at all (after:)',
+    ),
+  note: z
+    .string()
+    .optional()
+    .describe('Present for an after: schedule: it has no time slots, and this says when it runs'),
 });
 
 export const jobNextSlotsSchema = schedulePreviewSchema.extend({
@@ -116,6 +123,7 @@ export const previewScheduleRoute = routeWithQuery(
         timezone: query.timezone,
         from: from.toISOString(),
         slots,
+        ...dependencyNote(query.schedule),
       },
     };
   },
@@ -139,10 +147,29 @@ export const jobNextSlotsRoute = routeWithQuery(
         will_run: job.is_active && job.paused_at === null,
         from: from.toISOString(),
         slots: slotsOfStoredJob(job.schedule, job.timezone, from, wanted),
+        ...dependencyNote(job.schedule),
       },
     };
   },
 );
+
+/** An after: schedule has no slots to list: say so, and say when such a job runs instead. */
+function dependencyNote(schedule: string): { note?: string } {
+  let upstream: string[] | null = null;
+  try {
+    upstream = afterJobIds(schedule);
+  } catch {
+    return {};
+  }
+  if (!upstream) return {};
+  return {
+    note:
+      `after: schedules have no time slots: the job runs once each time ${
+        upstream.length === 1 ? `job ${upstream[0]}` : `all of jobs ${upstream.join(', ')}`
+      } succeeded since its last run, at the first sweep after the success; no exact-time ` +
+      'trigger is armed for it',
+  };
+}
 
 // A stored schedule the engine cannot read (an adopted row) has no slots: the sweep sets such a
 // job inactive rather than fire it.

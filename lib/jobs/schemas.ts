@@ -101,13 +101,43 @@ export const pauseAfterFailures = z
   );
 export const tenantId = text().min(1).max(100);
 
+/** What a slot that comes due while the job is still running does. */
+export const OVERLAP_POLICIES = ['skip', 'queue_one', 'allow'] as const;
+export const overlapLimits = { max_concurrent_runs: { min: 1, max: 100 } } as const;
+export const priorityLimits = { min: -10, max: 10 } as const;
+export const overlap = z
+  .enum(OVERLAP_POLICIES)
+  .describe(
+    'What a slot that comes due while the job is still running does: skip (a skipped run), ' +
+      'queue_one (it waits, one slot at most, and runs when the job is free; a further slot ' +
+      'meanwhile is skipped) or allow (it runs alongside, up to max_concurrent_runs at once).',
+  );
+export const maxConcurrentRuns = z
+  .number()
+  .int()
+  .min(overlapLimits.max_concurrent_runs.min)
+  .max(overlapLimits.max_concurrent_runs.max)
+  .describe('How many runs of the job may run at once; above 1 only with overlap allow.');
+export const priority = z
+  .number()
+  .int()
+  .min(priorityLimits.min)
+  .max(priorityLimits.max)
+  .describe(
+    'Claim order among due jobs, highest first: within each tenant, and within each turn of the ' +
+      'round-robin across tenants (fair claiming is kept: no priority lets one tenant hold back ' +
+      "another's jobs).",
+  );
+
 const writableJobFields = {
   name: jobName,
   schedule: text()
     .min(1)
     .max(200)
     .describe(
-      'every_minute, every_N_minutes, hourly, every_N_hours, daily, weekly, monthly, cron:<expr> or at:<local date-time>',
+      'every_minute, every_N_minutes, hourly, every_N_hours, daily, weekly, monthly, @hourly…, ' +
+        'cron:<expr>, at:<local date-time> or after:<job id>[,<job id>…] (runs once each time ' +
+        'all the named jobs of the same tenant have succeeded since its last run)',
     ),
   function_name: text().min(1).max(100).describe('A name from GET /api/cron/executors'),
   timezone: text().min(1).max(64).describe('IANA time zone'),
@@ -130,6 +160,9 @@ const writableJobFields = {
     ),
   retry: retryPolicyInput,
   pause_after_failures: pauseAfterFailures,
+  overlap,
+  max_concurrent_runs: maxConcurrentRuns,
+  priority,
 };
 
 // The job service fills in an omitted field. Its default is stated in the description, not as a
@@ -156,6 +189,11 @@ export const createJobBody = z.strictObject({
   secret: writableJobFields.secret.optional(),
   retry: writableJobFields.retry.optional(),
   pause_after_failures: writableJobFields.pause_after_failures.optional(),
+  overlap: writableJobFields.overlap.optional().describe(`${overlap.description} Default "skip".`),
+  max_concurrent_runs: writableJobFields.max_concurrent_runs
+    .optional()
+    .describe(`${maxConcurrentRuns.description} Default 1.`),
+  priority: writableJobFields.priority.optional().describe(`${priority.description} Default 0.`),
 });
 export type CreateJobBody = z.infer<typeof createJobBody>;
 
@@ -233,6 +271,9 @@ export const jobSchema = z.object({
   precise: z.boolean(),
   retry: retryPolicySchema,
   pause_after_failures: z.number().int().nullable(),
+  overlap: z.enum(OVERLAP_POLICIES),
+  max_concurrent_runs: z.number().int(),
+  priority: z.number().int(),
   paused_reason: z.string().nullable(),
   paused_at: timestamp.nullable(),
   paused_by: z.string().nullable(),
@@ -259,7 +300,7 @@ export const runSchema = z.object({
   id: z.uuid(),
   job_id: z.uuid(),
   scheduled_for: timestamp.nullable(),
-  trigger: z.enum(['schedule', 'manual', 'retry']),
+  trigger: z.enum(['schedule', 'manual', 'retry', 'dependency']),
   status: z.enum(['running', 'success', 'error', 'timeout', 'skipped', 'lost']),
   attempt: z.number().int(),
   started_at: timestamp,
@@ -267,6 +308,13 @@ export const runSchema = z.object({
   duration_ms: z.number().int().nullable(),
   result: z.unknown(),
   error: z.string().nullable(),
+  triggered_by: z
+    .uuid()
+    .nullable()
+    .describe(
+      'For trigger dependency: the upstream run whose success made this run due (with several ' +
+        'upstream jobs, the one that completed the set); null otherwise.',
+    ),
 });
 
 export const sweepSummarySchema = z.object({

@@ -13,6 +13,7 @@ import { logFailedRun } from '../engine/failure-log';
 import type { CreateJobBody, ListJobsQuery, UpdateJobBody } from './schemas';
 import { diffJob, recordAudit, type FieldChange } from './audit';
 import { findScopedJob, isUuid, jobNotFound, tenantScope } from './scope';
+import { checkDependencies, lockDependencyGraph, refuseDroppingUpstream } from './dependencies';
 import { defaultRetryPolicy, type RetryPolicy } from '../engine/retry-policy';
 import { RunRecorder, defaultRecorderOptions } from '../engine/run-recorder';
 import { insertManualRun } from '../engine/run-state';
@@ -21,6 +22,8 @@ import { syncTriggers } from '../engine/triggers';
 import { hasJobSecret, storeJobSecret } from '../job-secrets';
 import { generateSigningSecret } from '../egress/signing';
 import {
+  AFTER_PREFIX,
+  afterJobIds,
   isValidTimeZone,
   nextSlot,
   parseSchedule,
@@ -41,6 +44,9 @@ export interface JobRow {
   precise: boolean;
   retry: RetryPolicy;
   pause_after_failures: number | null;
+  overlap: 'skip' | 'queue_one' | 'allow';
+  max_concurrent_runs: number;
+  priority: number;
   paused_reason: string | null;
   paused_at: Date | null;
   paused_by: string | null;
@@ -56,7 +62,7 @@ export interface RunRow {
   id: string;
   job_id: string;
   scheduled_for: Date | null;
-  trigger: 'schedule' | 'manual' | 'retry';
+  trigger: 'schedule' | 'manual' | 'retry' | 'dependency';
   status: string;
   attempt: number;
   started_at: Date;
@@ -64,6 +70,7 @@ export interface RunRow {
   duration_ms: number | null;
   result: unknown;
   error: string | null;
+  triggered_by: string | null;
 }
 
 type JobFields = Required<Omit<CreateJobBody, 'metadata' | 'secret' | 'retry'>> & {
@@ -84,6 +91,9 @@ const JOB_COLUMNS = [
   'precise',
   'retry',
   'pause_after_failures',
+  'overlap',
+  'max_concurrent_runs',
+  'priority',
   'paused_reason',
   'paused_at',
   'paused_by',
@@ -106,6 +116,7 @@ const RUN_COLUMNS = [
   'duration_ms',
   'result',
   'error',
+  'triggered_by',
 ];
 
 export async function getJob(ctx: AppContext, caller: Caller, id: string): Promise<JobRow> {
@@ -169,6 +180,9 @@ export async function createJob(
     precise: body.precise ?? false,
     retry: { ...defaultRetryPolicy, ...body.retry },
     pause_after_failures: body.pause_after_failures ?? null,
+    overlap: body.overlap ?? 'skip',
+    max_concurrent_runs: body.max_concurrent_runs ?? 1,
+    priority: body.priority ?? 0,
   };
   const checked = validateJob(ctx, fields, now);
   const row = {
@@ -176,8 +190,15 @@ export async function createJob(
     retry: jsonb(ctx.sql, fields.retry),
     metadata: jsonb(ctx.sql, { ...checked.config, ...initialEngineMetadata }),
     next_run: checked.nextRun,
+    after_job_ids: afterJobIds(fields.schedule),
   };
   const { job, secret } = await ctx.sql.begin(async (tx) => {
+    if (row.after_job_ids) await lockDependencyGraph(tx);
+    await checkDependencies(tx, {
+      id: null,
+      tenant_id: fields.tenant_id,
+      after: row.after_job_ids,
+    });
     const [inserted] = await nameTaken(
       fields,
       () => tx<JobRow[]>`insert into cron_job ${tx(row)} returning ${tx(JOB_COLUMNS)}`,
@@ -226,6 +247,7 @@ export async function updateJob(
   now = new Date(),
 ): Promise<{ job: JobRow; warnings: string[]; secret?: string }> {
   const updated = await ctx.sql.begin(async (tx) => {
+    if (body.schedule?.startsWith(AFTER_PREFIX)) await lockDependencyGraph(tx);
     const current = await findScopedJob<JobRow>(tx, caller, id, JOB_COLUMNS, { forUpdate: true });
     if (!caller.admin && body.tenant_id !== undefined && body.tenant_id !== current.tenant_id) {
       throw new ForbiddenError('tenant_id: moving a job between tenants is for admins only');
@@ -248,6 +270,12 @@ export async function updateJob(
         body.pause_after_failures === undefined
           ? current.pause_after_failures
           : body.pause_after_failures,
+      overlap: body.overlap ?? current.overlap,
+      // Leaving `allow` brings the limit back to 1 unless the request sets it (and is refused).
+      max_concurrent_runs:
+        body.max_concurrent_runs ??
+        ((body.overlap ?? current.overlap) === 'allow' ? current.max_concurrent_runs : 1),
+      priority: body.priority ?? current.priority,
     };
     // A job whose executor is gone can still be switched off (the runbook's advice), changing
     // nothing else; its config is kept as it is, unvalidated.
@@ -262,8 +290,18 @@ export async function updateJob(
       fields.schedule !== current.schedule ||
       fields.timezone !== current.timezone ||
       fields.is_active !== current.is_active;
+    const after = afterJobIds(fields.schedule);
+    await checkDependencies(tx, { id, tenant_id: fields.tenant_id, after });
+    if (fields.tenant_id !== current.tenant_id) {
+      await refuseDroppingUpstream(tx, id, `move job ${id} to another tenant`);
+    }
     const row = {
       ...fields,
+      after_job_ids: after,
+      // New upstream jobs: what the old ones did no longer counts.
+      ...(fields.schedule === current.schedule ? {} : { dependency_runs: jsonb(tx, {}) }),
+      // A waiting slot only waits under queue_one.
+      ...(fields.overlap === 'queue_one' ? {} : { queued_for: null }),
       retry: jsonb(tx, fields.retry),
       metadata: jsonb(tx, { ...checked.config, ...engineMetadata(current.metadata) }),
       next_run: timingChanged ? checked.nextRun : current.next_run,
@@ -317,6 +355,7 @@ export async function deleteJob(ctx: AppContext, caller: Caller, id: string): Pr
           returning ${tx(JOB_COLUMNS)}`
       : [];
     if (!deleted) throw jobNotFound(id);
+    await refuseDroppingUpstream(tx, id, `delete job ${id}`);
     await recordAudit(tx, {
       job_id: id,
       tenant_id: deleted.tenant_id,
@@ -462,6 +501,20 @@ function validateJob(
     }
   }
   if (!fields.is_active) nextRun = null;
+  if (fields.max_concurrent_runs > 1 && fields.overlap !== 'allow') {
+    errors.push({
+      path: 'max_concurrent_runs',
+      message: `must be 1 unless overlap is "allow" (it is ${JSON.stringify(fields.overlap)})`,
+    });
+  }
+  if (fields.precise && fields.schedule.startsWith(AFTER_PREFIX)) {
+    errors.push({
+      path: 'precise',
+      message:
+        'an after: job has no time slots to start exactly at: it runs at the first sweep after ' +
+        'its upstream jobs succeed; set precise to false',
+    });
+  }
   if (fields.retry.initial_delay_seconds > fields.retry.max_delay_seconds) {
     errors.push({
       path: 'retry.initial_delay_seconds',
@@ -506,6 +559,8 @@ function timing(
   errors: FieldError[],
   warnings: string[],
 ): Date | null {
+  // An `after:` job has no slots: it runs when its upstream jobs succeed (checkDependencies).
+  if (fields.schedule.startsWith(AFTER_PREFIX)) return null;
   const nextRun = nextSlot(fields.schedule, fields.timezone, now);
   if (nextRun === null && fields.is_active) {
     errors.push({

@@ -13,6 +13,7 @@ import recentRuns from './0023-recent-runs';
 import alerts from './0030-alerts';
 import runLog from './0040-run-log';
 import systemStatus from './0041-system-status';
+import overlapPriorityDependencies from './0045-overlap-priority-dependencies';
 import leanRunIndexes from './0050-lean-run-indexes';
 
 /** Applied in order, each once. Never edit a shipped migration: add the next number. */
@@ -33,5 +34,6 @@ export const migrations: ReadonlyArray<{ id: number; name: string; sql: string }
   { id: 30, name: 'alerts', sql: alerts },
   { id: 40, name: 'run-log', sql: runLog },
   { id: 41, name: 'system-status', sql: systemStatus },
+  { id: 45, name: 'overlap-priority-dependencies', sql: overlapPriorityDependencies },
   { id: 50, name: 'lean-run-indexes', sql: leanRunIndexes },
 ];
