@@ -154,7 +154,8 @@ describe('parseSchedule', () => {
           'every_N_minutes (N: 2, 3, 4, 5, 6, 10, 12, 15, 20, 30), ' +
           'hourly, every_N_hours (N: 2, 3, 4, 6, 8, 12), daily, weekly, monthly, ' +
           '@hourly, @daily, @weekly, @monthly, @yearly, @annually, ' +
-          'cron:<5 or 6 field expression> or at:<YYYY-MM-DDTHH:mm[:ss]>',
+          'cron:<5 or 6 field expression>, at:<YYYY-MM-DDTHH:mm[:ss]> or ' +
+          'after:<job id>[,<job id>…]',
       ],
     ],
     ['xyz', ['unknown schedule "xyz"']],

@@ -339,7 +339,8 @@ function attemptEvents(sql: Sql, finished: SqlFragment, endedAt: SqlFragment): S
 
 /**
  * Gives back claimed runs that were never started (the sweep ran out of time): their run rows go
- * and each job is due again for what it was claimed for: a slot's job at that slot, a retry's
+ * and each job is due again for what it was claimed for: a slot's job at that slot (an `after:`
+ * job at its trigger, with the upstream run that triggered it), a retry's
  * job with that retry pending again. Only `running` rows are released, so a run finished or
  * declared lost meanwhile stays.
  */
@@ -348,11 +349,13 @@ export async function releaseRuns(sql: Sql, runIds: string[]): Promise<void> {
   await sql`
     with released as (
       delete from cron_job_run where id in ${sql(runIds)} and status = 'running'
-      returning job_id, scheduled_for, trigger, attempt, started_at
+      returning job_id, scheduled_for, trigger, attempt, started_at, triggered_by
     ), slots as (
-      update cron_job j set next_run = r.scheduled_for, is_active = true
+      update cron_job j set next_run = r.scheduled_for, is_active = true,
+        triggered_by = coalesce(r.triggered_by, j.triggered_by)
       from released r
-      where r.trigger = 'schedule' and j.id = r.job_id and (j.is_active or j.schedule like 'at:%')
+      where r.trigger in ('schedule', 'dependency') and j.id = r.job_id
+        and (j.is_active or j.schedule like 'at:%')
     )
     update cron_job j
     set retry_at = r.started_at, retry_for = r.scheduled_for, retry_attempt = r.attempt

@@ -155,7 +155,7 @@ export const jobNextSlotsRoute = routeWithQuery(
 
 /** An after: schedule has no slots to list: say so, and say when such a job runs instead. */
 function dependencyNote(schedule: string): { note?: string } {
-  let upstream: string[] | null = null;
+  let upstream: string[] | null;
   try {
     upstream = afterJobIds(schedule);
   } catch {

@@ -152,6 +152,9 @@ describe('POST /jobs and GET /jobs/{id}', () => {
         max_delay_seconds: 3600,
       },
       pause_after_failures: null,
+      overlap: 'skip',
+      max_concurrent_runs: 1,
+      priority: 0,
       paused_reason: null,
       paused_at: null,
       paused_by: null,
@@ -447,6 +450,7 @@ describe('POST /jobs/{id}/run and GET /jobs/{id}/runs', () => {
       duration_ms: expect.any(Number),
       result: { ok: true },
       error: null,
+      triggered_by: null,
     });
     const after = (await request('GET', `/api/cron/jobs/${job.id}`)).body;
     expect(after.next_run).toBe(job.next_run);

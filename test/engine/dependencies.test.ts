@@ -1,5 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { claimDueJobs } from '../../lib/engine/claim';
 import { fireDependencies } from '../../lib/engine/dependencies';
+import { releaseRuns } from '../../lib/engine/run-state';
 import { sweep } from '../../lib/engine/sweep';
 import { silentLog } from '../../lib/logger';
 import { createTestDatabase } from '../helpers/database';
@@ -231,5 +233,36 @@ describe('after: dependencies', () => {
     const [bRuns] = await sql<{ n: number }[]>`
       select count(*)::int as n from cron_job_run where job_id = ${b}`;
     expect(bRuns!.n).toBe(1);
+  });
+
+  it('a dependency run claimed but never started is given back: due again, same trigger', async () => {
+    const a = await timed('A');
+    const b = await after('B', [a]);
+    const upstreamRun = '0b5c3a8e-6f1d-4c2b-9a7e-2f4d6c8b1a30';
+    const trigger = at('2026-12-01T10:00:05Z');
+    await sql`update cron_job set next_run = ${trigger}, triggered_by = ${upstreamRun}
+      where id = ${b}`;
+    const claim = await claimDueJobs(sql, {
+      now: at('2026-12-01T10:00:10Z'),
+      limit: 10,
+      maxTimeoutSeconds: 900,
+      leaseSeconds: 60,
+      ids: [b],
+    });
+    expect(claim.runnable).toHaveLength(1);
+    const [claimed] = await sql`
+      select r.trigger, r.triggered_by, j.next_run, j.triggered_by as pending, j.is_active
+      from cron_job_run r join cron_job j on j.id = r.job_id where r.job_id = ${b}`;
+    expect(claimed).toEqual({
+      trigger: 'dependency',
+      triggered_by: upstreamRun,
+      next_run: null,
+      pending: null,
+      is_active: true,
+    });
+    await releaseRuns(sql, [claim.runnable[0]!.run_id]);
+    const [released] = await sql`
+      select next_run, triggered_by, is_active from cron_job where id = ${b}`;
+    expect(released).toEqual({ next_run: trigger, triggered_by: upstreamRun, is_active: true });
   });
 });
