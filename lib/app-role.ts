@@ -26,6 +26,9 @@ export const APP_TABLE_PRIVILEGES: Readonly<Record<string, readonly Privilege[]>
   cron_alert_rule: READ_WRITE,
   // The outbox and delivery log: written by the run-outcome statement and the delivery side.
   cron_alert_delivery: READ_WRITE,
+  // Written with an upstream job's success; the sweep locks (`for update`, hence update) and
+  // deletes what it consumes.
+  cron_job_dependency_event: READ_WRITE,
   // Append-only for the app: entries are added, never changed; retention ages them out through
   // cron_job_audit_prune, which deletes nothing younger than a day.
   cron_job_audit: ['select', 'insert'],
