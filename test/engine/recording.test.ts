@@ -100,6 +100,36 @@ describe('recording outcomes', () => {
     expect(await statusOf(id)).toBe('running');
   });
 
+  it('warns when a lease cannot be renewed, and the run still finishes', async () => {
+    const gate = randomUUID();
+    const id = await insertJob(sql, { function_name: 'gated', metadata: { gate } });
+    await sql`
+      create function refuse_lease() returns trigger language plpgsql as $$
+      begin
+        raise exception 'lease refused';
+      end $$;
+      create trigger refuse_lease before update of deadline on cron_job_run
+        for each row when (new.status = 'running') execute function refuse_lease()`.simple();
+    const { log, lines } = capturingLog();
+    // The heartbeat renews every third of a lease: every second here.
+    const sweeping = sweep({ ...deps, log }, { leaseSeconds: 3 });
+    try {
+      await waitFor('a renewal to fail', async () =>
+        lines.some((line) => line.message === 'could not renew run leases'),
+      );
+    } finally {
+      await sql`drop trigger refuse_lease on cron_job_run; drop function refuse_lease();`.simple();
+      openGate(gate);
+    }
+    expect(await sweeping).toMatchObject({ succeeded: 1 });
+    expect(lines).toContainEqual({
+      level: 'warn',
+      message: 'could not renew run leases',
+      extra: { error: 'lease refused' },
+    });
+    expect(await statusOf(id)).toBe('success');
+  });
+
   it('warns, naming the run, when an outcome comes after the run was declared lost', async () => {
     const gate = randomUUID();
     const id = await insertJob(sql, { function_name: 'gated', metadata: { gate } });
