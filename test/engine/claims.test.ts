@@ -137,3 +137,34 @@ describe('start order', () => {
     expect(started).toEqual(['a1', 'a2', 'b1', 'a3', 'a4']);
   });
 });
+
+describe('claim sizes', () => {
+  /** Sizes of the sweep's claims in order: runs of one claim share its clock reading. */
+  async function claimSizes(options: Parameters<typeof sweep>[1]) {
+    const base = Date.parse('2026-11-28T10:00:00Z');
+    let reading = 0;
+    // Every reading of the clock is a millisecond later, so no two claims share an instant.
+    await sweep(deps, { ...options, now: () => new Date(base + reading++) });
+    const groups = await sql<{ size: number }[]>`
+      select count(*)::int as size from cron_job_run group by started_at order by started_at`;
+    return groups.map((group) => group.size);
+  }
+
+  it('takes firstClaimSize jobs first, then four times as many each claim, up to claimBatchSize', async () => {
+    await insertJobs(sql, 40, {
+      schedule: 'cron:0 0 1 1 *',
+      next_run: new Date('2026-11-28T09:00:00Z'),
+    });
+    expect(await claimSizes({ concurrency: 1, firstClaimSize: 1, claimBatchSize: 16 })).toEqual([
+      1, 4, 16, 16, 3,
+    ]);
+  });
+
+  it('takes `concurrency` jobs first when firstClaimSize is not given', async () => {
+    await insertJobs(sql, 40, {
+      schedule: 'cron:0 0 1 1 *',
+      next_run: new Date('2026-11-28T09:00:00Z'),
+    });
+    expect(await claimSizes({ concurrency: 3, claimBatchSize: 24 })).toEqual([3, 12, 24, 1]);
+  });
+});
