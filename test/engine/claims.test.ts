@@ -5,7 +5,14 @@ import { sweep } from '../../lib/engine/sweep';
 import { createRegistry } from '../../lib/executors/registry';
 import { defineExecutor } from '../../lib/executors/types';
 import { createEngineTestDatabase } from '../helpers/engine';
-import { gatedExecutor, insertJob, insertJobs, openGate, testExecutors } from '../helpers/jobs';
+import {
+  gatedExecutor,
+  gatedRegistry,
+  insertJob,
+  insertJobs,
+  openGate,
+  testExecutors,
+} from '../helpers/jobs';
 import { waitFor } from '../helpers/wait';
 
 // What a claim decides, seen through sweep() and the tables: the slot after an exact-time trigger,
@@ -158,6 +165,35 @@ describe('claim sizes', () => {
     expect(await claimSizes({ concurrency: 1, firstClaimSize: 1, claimBatchSize: 16 })).toEqual([
       1, 4, 16, 16, 3,
     ]);
+  });
+
+  it('claims the next batch while a full one still runs, so workers do not wait between batches', async () => {
+    const gate = randomUUID();
+    const held = await insertJob(sql, {
+      function_name: 'gated',
+      metadata: { gate },
+      next_run: new Date(Date.now() - 120_000),
+    });
+    await insertJobs(sql, 4, { schedule: 'cron:0 0 1 1 *' });
+    const sweeping = sweep(
+      { ...deps, registry: gatedRegistry },
+      { concurrency: 1, firstClaimSize: 1 },
+    );
+    try {
+      // One worker, busy with the only job of the first claim: the second claim has to come
+      // from the prefetch, not from a worker asking for more.
+      await waitFor('the second claim while the first job runs', async () => {
+        const [row] = await sql<{ claimed: number }[]>`
+          select count(*)::int as claimed from cron_job_run`;
+        return row!.claimed > 1;
+      });
+      const [first] = await sql<{ status: string }[]>`
+        select status from cron_job_run where job_id = ${held}`;
+      expect(first!.status).toBe('running');
+    } finally {
+      openGate(gate);
+    }
+    expect(await sweeping).toMatchObject({ executed: 5, succeeded: 5 });
   });
 
   it('takes `concurrency` jobs first when firstClaimSize is not given', async () => {
