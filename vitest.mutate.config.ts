@@ -17,6 +17,7 @@ export const mutationTests: Record<string, string[]> = {
     'test/engine/sweep-promises.test.ts',
     'test/api/run-log.test.ts',
     'test/api/run-errors.test.ts',
+    'test/engine/failure-log.test.ts',
   ],
   'lib/engine/metadata.ts': [
     'test/engine/sweep-promises.test.ts',

@@ -43,6 +43,8 @@ describe('a failed run', () => {
       status: 'error',
       error: 'boom',
     });
+    // The error is already its full message: no separate detail.
+    expect(failed.extra).not.toHaveProperty('error_detail');
     expect(failed.extra.stack).toMatch(/^Error: boom\n\s+at /);
     expect(String(failed.extra.stack).split('\n').length).toBeLessThanOrEqual(8);
     expect(failed.extra.request_id).toEqual(expect.any(String));
