@@ -212,6 +212,55 @@ describe('parseSchedule', () => {
   });
 });
 
+describe('parseSchedule refusals, word for word', () => {
+  it('throws a ScheduleError by that name', () => {
+    expect(() => parseSchedule('xyz')).toThrow(expect.objectContaining({ name: 'ScheduleError' }));
+  });
+
+  it.each([
+    [
+      'every_7_minutes',
+      'schedule "every_7_minutes": N in every_N_minutes must be one of 2, 3, 4, 5, 6, 10, 12, 15, ' +
+        '20, 30 (an interval that divides the hour evenly); for anything else use cron:<expression>',
+    ],
+    [
+      'every_5_hours',
+      'schedule "every_5_hours": N in every_N_hours must be one of 2, 3, 4, 6, 8, 12 (an interval ' +
+        'that divides the day evenly); for anything else use cron:<expression>',
+    ],
+    [
+      '@reboot',
+      'unknown macro "@reboot": crontab\'s macros accepted are @hourly, @daily, @weekly, @monthly, ' +
+        '@yearly, @annually',
+    ],
+    ['', expect.stringMatching(/^schedule is empty: use every_minute, /)],
+    [
+      `cron:${'1,'.repeat(100)}1 * * * *`,
+      'schedule is 214 characters long; at most 200 are allowed',
+    ],
+  ])('refuses %j saying exactly why', (text, message) => {
+    expect(rejection(text)).toEqual(message);
+  });
+
+  it('takes a schedule of exactly 200 characters', () => {
+    const text = `cron:${'1,'.repeat(93)}1 * * * *`;
+    expect(text).toHaveLength(200);
+    expect(parseSchedule(text)).toMatchObject({ kind: 'recurring' });
+    expect(rejection(`cron:${'1,'.repeat(93)}11 * * * *`)).toContain('at most 200');
+  });
+
+  it.each(['xevery_5_minutes', 'every_5_minutesx', 'every_5_hoursx'])(
+    'refuses %j: the every_N_ form is the whole text',
+    (text) => {
+      expect(rejection(text)).toContain(`unknown schedule ${JSON.stringify(text)}`);
+    },
+  );
+
+  it('takes at: from 1970 on', () => {
+    expect(parseSchedule('at:1970-01-01T00:00')).toMatchObject({ kind: 'once' });
+  });
+});
+
 describe('isValidTimeZone', () => {
   it.each(['UTC', 'America/New_York', 'Europe/Berlin', 'Asia/Kolkata', 'Australia/Sydney'])(
     'accepts %s',
