@@ -61,6 +61,12 @@ const registry = createRegistry([
     },
   }),
   defineExecutor({
+    name: 'dividesByZero',
+    description: 'runs a statement the database refuses with a SQLSTATE the engine does not name',
+    configSchema: z.object({}),
+    run: async ({ sql: given }) => given`select 1 / 0`,
+  }),
+  defineExecutor({
     name: 'nested',
     description: 'takes { limits: { count: integer } }',
     configSchema: z.object({ limits: z.object({ count: z.number().int() }) }),
@@ -175,6 +181,13 @@ describe('a run’s outcome', () => {
     });
     expect(outcome.status).toBe('error');
     expect(outcome.error).toMatch(/^invalid config: limits\.count: /);
+  });
+
+  it('records a database error by its SQLSTATE alone when the engine has no name for it', async () => {
+    expect(await outcomeOf({ function_name: 'dividesByZero' })).toMatchObject({
+      status: 'error',
+      error: "database error 22012; details are in the run's log line for operators",
+    });
   });
 
   it('fails a job whose executor is not registered, naming it', async () => {
