@@ -35,6 +35,7 @@ export function statementLabel(query: string): string {
   if (q.includes('from cron_job j where j.is_active and j.next_run <=')) return 'claim: select due';
   if (q.startsWith('with c as')) return 'insertSlotRuns';
   if (q.startsWith('with o as ( update cron_job_run')) return 'markLostRuns';
+  if (q.startsWith('select from cron_job_run where status')) return 'markLostRuns: probe';
   if (q.startsWith('with outcome as')) return 'finishRuns';
   if (q.startsWith('update cron_job_run set deadline')) return 'renewLeases';
   if (q.includes('delete from cron_job_run')) return 'releaseRuns';
