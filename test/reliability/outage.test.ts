@@ -2,13 +2,16 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import * as z from 'zod';
 import { connect, type Sql } from '../../lib/db';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../lib/local/embedded-postgres';
 import { migrate } from '../../lib/migrate';
 import { sweep } from '../../lib/engine/sweep';
 import { createTestDatabase } from '../helpers/database';
 import { postgresBinaries } from '../helpers/postgres-versions';
-import { insertJobs, testRegistry } from '../helpers/jobs';
+import { insertJobs, testExecutors, testRegistry } from '../helpers/jobs';
+import { createRegistry } from '../../lib/executors/registry';
+import { defineExecutor } from '../../lib/executors/types';
 import {
   capturingLog,
   databaseName,
@@ -54,6 +57,56 @@ function expectNoCrash(): void {
     uncaught.errors.map((error) => `${error.message} ${error.stack?.split('\n')[1]?.trim()}`),
     'exceptions nothing could catch: each one would have killed the Lambda or the local server',
   ).toEqual([]);
+}
+
+/**
+ * Runs of the executor `held` (config `group`) start and wait until the test releases their
+ * group: `first` then fails, `second` succeeds. The test sees how many have started.
+ */
+function heldRuns() {
+  let started = 0;
+  const gate = () => {
+    let resolve!: () => void;
+    let reject!: (reason: unknown) => void;
+    const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+    return { promise, resolve, reject };
+  };
+  const releases = { first: gate(), second: gate() };
+  const held = defineExecutor({
+    name: 'held',
+    description: 'runs until the test releases its group',
+    configSchema: z.object({ group: z.enum(['first', 'second']) }),
+    run: async ({ config, signal }) => {
+      started += 1;
+      signal.addEventListener('abort', () => releases[config.group].reject(signal.reason));
+      await releases[config.group].promise;
+      if (config.group === 'first') throw new Error('failed on release');
+      return { released: config.group };
+    },
+  });
+  return {
+    registry: createRegistry([...testExecutors, held]),
+    started: () => started,
+    release: (group: 'first' | 'second') => releases[group].resolve(),
+  };
+}
+
+/**
+ * Terminates the engine's connections and waits until their backends are gone, so the engine's
+ * next statements go over new connections. (New ones may open meanwhile: a lease heartbeat.)
+ */
+async function cutEngineConnections(): Promise<void> {
+  const cut = await admin<{ pid: number }[]>`
+    with engine as materialized (
+      select pid from pg_stat_activity
+      where application_name = 'crm-cron' and datname = ${database} and pid <> pg_backend_pid())
+    select pid from engine where pg_terminate_backend(pid)`;
+  const pids = cut.map((row) => row.pid);
+  await waitFor('the terminated engine connections to be gone', async () => {
+    const [row] = await admin<{ n: number }[]>`
+      select count(*)::int as n from pg_stat_activity where pid = any(${pids}::int[])`;
+    return row!.n === 0;
+  });
 }
 
 function afterLease(): Promise<void> {
@@ -191,39 +244,62 @@ describe('database outage: connections terminated mid-sweep', () => {
 
   it('the database turns read-only mid-sweep (a failover): the outcome write fails, the sweep fails with a clear error, nothing crashes, the runs are declared lost after their lease', async () => {
     const JOBS = 50;
-    // Runs end at different times, so outcomes are written while other runs are still going.
-    for (const ms of [300, 1_500]) {
+    // Runs held until the test lets them go, so the failover comes while every one of them is in
+    // progress however slow the machine is (on a clock, runs of a few hundred ms could finish and
+    // be recorded before it). The first half then fails and the second succeeds: the first
+    // outcomes are written while the second half is still running.
+    const held = heldRuns();
+    for (const group of ['first', 'second'] as const) {
       await insertJobs(admin, JOBS / 2, {
-        name: `readonly ${ms}`,
+        name: `readonly ${group}`,
         schedule: YEARLY,
-        function_name: 'sleep',
-        metadata: { ms },
-        timeout_seconds: 5,
+        function_name: 'held',
+        metadata: { group },
+        timeout_seconds: 600,
       });
     }
     const log = capturingLog();
     const running = sweep(
-      { sql: engine, registry: testRegistry, log },
-      { concurrency: JOBS, leaseSeconds: LEASE_SECONDS },
+      { sql: engine, registry: held.registry, log },
+      {
+        // A worker for each run and a first claim that is not full: the sweep claims nothing
+        // more until a run ends, so no claim is under way when the connections are cut (a claim
+        // cut short would fail the sweep with another error).
+        concurrency: JOBS,
+        firstClaimSize: JOBS + 1,
+        leaseSeconds: LEASE_SECONDS,
+        // The first half's outcomes make a batch of their own, written as soon as they are in.
+        flushSize: JOBS / 2,
+      },
     ).then(
       (summary) => ({ summary, error: undefined }),
       (error: unknown) => ({ summary: undefined, error: error as Error }),
     );
-    await waitFor('the jobs to be running', async () => (await runFigures(admin)).running === JOBS);
+    await waitFor('the runs to be in progress', () => Promise.resolve(held.started() === JOBS));
+    expect((await runFigures(admin)).running).toBe(JOBS);
     // What a failover to a node that only reads looks like to the engine.
     await admin.unsafe(`alter database "${database}" set default_transaction_read_only = on`);
-    await terminateEngineConnections(admin, database);
+    await cutEngineConnections();
+    held.release('first');
+    await waitFor('the first half to fail', () =>
+      Promise.resolve(
+        log.entries.filter((entry) => entry.message === 'run failed').length === JOBS / 2,
+      ),
+    );
+    held.release('second');
     const { summary, error } = await running;
+    const settledAt = Date.now();
     await admin.unsafe(`alter database "${database}" reset default_transaction_read_only`);
-    await terminateEngineConnections(admin, database);
+    await cutEngineConnections();
     const after = await runFigures(admin);
 
-    await afterLease();
+    // Every lease was last renewed before the sweep settled: the sweep's clock moves past them.
+    const leasesOver = new Date(settledAt + LEASE_SECONDS * 1000 + 1);
     const recovery = await sweep(
       { sql: engine, registry: testRegistry, log: capturingLog() },
-      { concurrency: 20 },
+      { concurrency: 20, now: () => leasesOver },
     ).catch((recoveryError: unknown) => recoveryError as Error);
-    const final = await runFigures(admin);
+    const final = await runFigures(admin, leasesOver);
     figures(
       `outage (read-only failover while running): ${JOBS} runs in progress: sweep ${
         error ? `failed with "${error.message}"` : 'completed'
