@@ -134,6 +134,10 @@ describe.each(['serial', 'uuid'] as const)('adopting the earlier cron_job (%s id
       const { jobs } = (await (await fetch(`${api}/jobs?limit=50`)).json()) as { jobs: ApiJob[] };
       const byName = new Map(jobs.map((job) => [job.name, job]));
       expect([...byName.keys()].sort()).toEqual(earlier.map((row) => row.name));
+      // The columns later migrations add take their defaults on every adopted row.
+      for (const job of jobs) {
+        expect(job).toMatchObject({ overlap: 'skip', max_concurrent_runs: 1, priority: 0 });
+      }
 
       // Every row kept with its counters; the good active job ran on the first sweep.
       const presence = byName.get('Mark Users Offline')!;
