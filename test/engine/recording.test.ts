@@ -19,6 +19,28 @@ async function statusOf(jobId: string): Promise<string | undefined> {
   return run?.status;
 }
 
+/**
+ * Makes the database refuse updates of `column` on runs whose new status is `status`, raising
+ * `message`, until the returned function is called.
+ */
+async function refuseUpdates(
+  column: 'status' | 'deadline',
+  status: 'success' | 'running',
+  message: string,
+): Promise<() => Promise<void>> {
+  // Test constants only: plpgsql bodies and trigger clauses take no parameters.
+  await sql.unsafe(`
+    create function refuse_update() returns trigger language plpgsql as $$
+    begin
+      raise exception '${message}';
+    end $$;
+    create trigger refuse_update before update of ${column} on cron_job_run
+      for each row when (new.status = '${status}') execute function refuse_update()`);
+  return async () => {
+    await sql.unsafe('drop trigger refuse_update on cron_job_run; drop function refuse_update();');
+  };
+}
+
 describe('recording outcomes', () => {
   it.each([
     [
@@ -78,18 +100,12 @@ describe('recording outcomes', () => {
 
   it('fails the sweep, logged, when the database refuses an outcome', async () => {
     const id = await insertJob(sql, { name: 'refused' });
-    await sql`
-      create function refuse_finish() returns trigger language plpgsql as $$
-      begin
-        raise exception 'outcome refused';
-      end $$;
-      create trigger refuse_finish before update of status on cron_job_run
-        for each row when (new.status = 'success') execute function refuse_finish()`.simple();
+    const allow = await refuseUpdates('status', 'success', 'outcome refused');
     const { log, lines } = capturingLog();
     try {
       await expect(sweep({ ...deps, log })).rejects.toThrow('outcome refused');
     } finally {
-      await sql`drop trigger refuse_finish on cron_job_run; drop function refuse_finish();`.simple();
+      await allow();
     }
     expect(lines.filter((line) => line.level === 'error')).toEqual([
       expect.objectContaining({
@@ -103,13 +119,7 @@ describe('recording outcomes', () => {
   it('warns when a lease cannot be renewed, and the run still finishes', async () => {
     const gate = randomUUID();
     const id = await insertJob(sql, { function_name: 'gated', metadata: { gate } });
-    await sql`
-      create function refuse_lease() returns trigger language plpgsql as $$
-      begin
-        raise exception 'lease refused';
-      end $$;
-      create trigger refuse_lease before update of deadline on cron_job_run
-        for each row when (new.status = 'running') execute function refuse_lease()`.simple();
+    const allow = await refuseUpdates('deadline', 'running', 'lease refused');
     const { log, lines } = capturingLog();
     // The heartbeat renews every third of a lease: every second here.
     const sweeping = sweep({ ...deps, log }, { leaseSeconds: 3 });
@@ -118,7 +128,7 @@ describe('recording outcomes', () => {
         lines.some((line) => line.message === 'could not renew run leases'),
       );
     } finally {
-      await sql`drop trigger refuse_lease on cron_job_run; drop function refuse_lease();`.simple();
+      await allow();
       openGate(gate);
     }
     expect(await sweeping).toMatchObject({ succeeded: 1 });
