@@ -49,7 +49,13 @@ describe('run retention under load', () => {
   it(`prunes ${JOBS * OLD_RUNS_PER_JOB} old runs to the kept set while sweeps run, none blocked for ${LOCK_TIMEOUT}`, async () => {
     // Inactive: nothing but retention changes their runs, so their kept set is known up front.
     const jobs = await insertJobs(sql, JOBS, { name: 'history', is_active: false });
-    await insertJobs(sql, JOBS, { name: 'busy', function_name: 'noop' });
+    // Yearly: each sweep below makes them due itself, and no slot of theirs comes due mid-sweep (a
+    // sweep crossing a 5-minute boundary would otherwise run some of them twice).
+    await insertJobs(sql, JOBS, {
+      name: 'busy',
+      function_name: 'noop',
+      schedule: 'cron:0 0 1 1 *',
+    });
     const fillStarted = performance.now();
     // Half the jobs ran recently too; the other half only long ago (their 10 newest are old).
     await sql`
