@@ -91,6 +91,12 @@ export interface CronConfig {
   dbName: string;
   dbUser: string;
   createVpcEndpoints: boolean;
+  /**
+   * Alert delivery (`-c alerts=true`, off by default): the functions sit in subnets with no route
+   * out, so alerts go out through a delivery function in subnets with one (infra/alerts.ts). A
+   * new VPC then gets one NAT gateway for it; the CRM's VPC is expected to have its own route out.
+   */
+  alerts: boolean;
   database: NewDatabaseConfig | ExistingDatabaseConfig;
 }
 
@@ -273,6 +279,7 @@ export function readConfig(node: Pick<Node, 'tryGetContext'>): CronConfig {
     alarmEmail: str('alarmEmail'),
     jwt: issuer && audience ? { issuer, audience, tenantClaim, adminScope } : undefined,
     console: consoleOn ? { tenantClaim, adminScope } : undefined,
+    alerts: bool('alerts', false),
     apiRateLimit: int('apiRateLimit', 50, 1, 10_000),
     apiBurstLimit: int('apiBurstLimit', 100, 1, 5_000),
     // 3 sweeps overlap when each takes its full 15 minutes on a 5-minute rule; 10 precise jobs

@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { CronAlarms } from './alarms';
+import { AlertDelivery } from './alerts';
 import { CronApi } from './api';
 import type { CronConfig } from './config';
 import { ConsoleSignIn, ConsoleSite } from './console';
@@ -30,6 +31,8 @@ export class CronStack extends Stack {
   readonly api: CronApi;
   readonly migrations: Migrations;
   readonly alarms: CronAlarms;
+  /** Alert delivery, when `-c alerts=true`. */
+  readonly alerts: AlertDelivery | undefined;
   /** The operator console in AWS, when `-c console=true`. */
   readonly console: { signIn: ConsoleSignIn; site: ConsoleSite } | undefined;
 
@@ -81,6 +84,13 @@ export class CronStack extends Stack {
     this.console = signIn
       ? { signIn, site: new ConsoleSite(this, 'Console', { api: this.api.api, signIn }) }
       : undefined;
+    this.alerts = config.alerts
+      ? new AlertDelivery(this, 'Alerts', {
+          functions: this.functions,
+          network: this.network,
+          linkBaseUrl: this.api.stage.url.replace(/\/$/, ''),
+        })
+      : undefined;
     this.alarms = new CronAlarms(this, 'Alarms', {
       sweep: this.sweep,
       runJob,
@@ -102,6 +112,12 @@ export class CronStack extends Stack {
       value: this.migrations.function.logGroup.logGroupName,
     });
     new CfnOutput(this, 'MigrateFunctionName', { value: this.migrations.function.functionName });
+    if (this.alerts) {
+      new CfnOutput(this, 'AlertEmailTopicArn', { value: this.alerts.emailTopic.topicArn });
+      new CfnOutput(this, 'AlertDeliveryLogGroup', {
+        value: this.alerts.function.logGroup.logGroupName,
+      });
+    }
     if (this.console) {
       new CfnOutput(this, 'ConsoleUrl', {
         value: `https://${this.console.site.distribution.distributionDomainName}/`,

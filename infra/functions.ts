@@ -33,6 +33,10 @@ export interface FunctionOptions {
   reservedConcurrency?: number;
   /** Asynchronous invocations: retries after a function error, and how long an event may wait. */
   asyncRetries?: { retryAttempts: number; maxEventAge: Duration };
+  /** Subnets other than the functions' own (alert delivery: subnets with a route out). */
+  vpcSubnets?: ec2.SubnetSelection;
+  /** Environment beyond what every function gets. */
+  environment?: Record<string, string>;
 }
 
 /** How every function is bundled: minified ESM with source maps for Node on Lambda. */
@@ -140,12 +144,14 @@ export class CronFunctions extends Construct {
       depsLockFilePath: path.join(repoRoot, 'package-lock.json'),
       bundling,
       vpc: this.props.network.vpc,
-      vpcSubnets: this.props.network.subnets,
+      vpcSubnets: options.vpcSubnets ?? this.props.network.subnets,
       securityGroups: [this.securityGroup],
       // Only functions that move a job's next_run keep exact-time triggers in step.
-      environment: managesSchedules
-        ? { ...this.environment, ...this.props.scheduling.environment }
-        : this.environment,
+      environment: {
+        ...this.environment,
+        ...(managesSchedules ? this.props.scheduling.environment : {}),
+        ...options.environment,
+      },
       logGroup: new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH }),
       ...(options.deadLetterQueue ? { deadLetterQueue: options.deadLetterQueue } : {}),
       ...(options.reservedConcurrency === undefined

@@ -12,6 +12,11 @@ import { acknowledge } from './nag';
 export class Network extends Construct {
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
+  /**
+   * Where alert delivery runs (`alerts=true`): subnets with a route out. A new VPC gets a public
+   * subnet per zone and one NAT gateway for them; the CRM's own subnets are taken to have a route.
+   */
+  readonly alertSubnets: ec2.SubnetSelection | undefined;
   readonly endpoints: ec2.InterfaceVpcEndpoint[] = [];
 
   constructor(scope: Construct, id: string, config: CronConfig) {
@@ -24,6 +29,7 @@ export class Network extends Construct {
         privateSubnetIds: db.subnetIds,
       });
       this.subnets = { subnets: this.vpc.privateSubnets };
+      this.alertSubnets = config.alerts ? this.subnets : undefined;
       acknowledge(
         this.vpc,
         'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId',
@@ -32,9 +38,16 @@ export class Network extends Construct {
     } else {
       const vpc = new ec2.Vpc(this, 'Vpc', {
         maxAzs: 2,
-        natGateways: 0,
+        // No NAT gateway unless alerts are on: then one, for the delivery function only.
+        natGateways: config.alerts ? 1 : 0,
         subnetConfiguration: [
           { name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
+          ...(config.alerts
+            ? [
+                { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+                { name: 'alerts', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 24 },
+              ]
+            : []),
         ],
       });
       // Rejected flows only: enough to debug a security group, cheap when idle.
@@ -49,6 +62,9 @@ export class Network extends Construct {
       });
       this.vpc = vpc;
       this.subnets = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+      this.alertSubnets = config.alerts
+        ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }
+        : undefined;
     }
 
     if (config.createVpcEndpoints) {

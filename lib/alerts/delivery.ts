@@ -28,6 +28,8 @@ export interface DeliveryOptions {
   /** Attempts in flight at once. */
   concurrency?: number;
   schedule?: DeliveryRetrySchedule;
+  /** No batch is claimed after this instant (a Lambda's remaining time). */
+  deadline?: Date;
 }
 
 export interface DeliveryPass {
@@ -134,6 +136,7 @@ export async function deliverDue(
   const leaseMs = deps.senders.timeoutMs * 2 + 30_000;
   const pass: DeliveryPass = { attempted: 0, delivered: 0, retrying: 0, failed: 0 };
   for (;;) {
+    if (options.deadline && Date.now() >= options.deadline.getTime()) return pass;
     const tasks = await claimDueDeliveries(deps.sql, { now: now(), limit: batchSize, leaseMs });
     if (tasks.length === 0) return pass;
     const recorded: RecordedAttempt[] = [];
