@@ -1,5 +1,7 @@
+import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { alertReceiver } from '../../examples/alert-receiver';
 import { deliverDue } from '../../lib/alerts/delivery';
 import type { SenderSettings } from '../../lib/alerts/send';
 import { createEgressClient } from '../../lib/egress/http-client';
@@ -396,5 +398,46 @@ describe('secrets', () => {
     const everything = JSON.stringify(logged);
     expect(everything).not.toContain(first.slice(6));
     expect(everything).not.toContain(second.slice(6));
+  });
+});
+
+describe('the README receiver (examples/alert-receiver.ts)', () => {
+  it('accepts signed alerts once per webhook-id and refuses other secrets', async () => {
+    const destination = await webhook('readme receiver', '/unused');
+    const events: string[] = [];
+    const readme = alertReceiver(destination.secret!, (event) => void events.push(event.type));
+    await new Promise<void>((resolve) => readme.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(readme.address() as AddressInfo).port}/alerts`;
+    try {
+      await request('PUT', `/api/cron/alerts/destinations/${destination.id}`, {
+        body: { url },
+        headers: as('acme'),
+      });
+      await createRule(server, 'acme', { destination_id: destination.id, events: ['run.failed'] });
+      await job();
+      await runSweep();
+      await deliver();
+      expect(events).toEqual(['run.failed']);
+      const [row] = await sql<
+        { id: string; payload: unknown }[]
+      >`select id from cron_alert_delivery`;
+      // The same delivery again (a retry after a lost answer): accepted, not handled twice.
+      await sql`update cron_alert_delivery set status = 'pending', next_attempt_at = ${clock}
+        where id = ${row!.id}`;
+      await deliver();
+      expect(events).toEqual(['run.failed']);
+      // Signed with another secret: refused.
+      await request('PUT', `/api/cron/alerts/destinations/${destination.id}`, {
+        body: { rotate_secret: true },
+        headers: as('acme'),
+      });
+      await sql`update cron_alert_delivery set status = 'pending', next_attempt_at = ${clock}
+        where id = ${row!.id}`;
+      await deliver();
+      const [refused] = await deliveries('acme');
+      expect(refused).toMatchObject({ status: 'pending', last_status_code: 400 });
+    } finally {
+      readme.close();
+    }
   });
 });

@@ -70,7 +70,7 @@ describe('alert delivery in AWS', () => {
     const subnetsOf = (name: string) =>
       on.stack.resolve(
         (
-          on.stack.functions.byName.get(name)!.node.defaultChild as {
+          on.stack.functions.byName.get(name)!.node.defaultChild as unknown as {
             vpcConfig: { subnetIds: string[] };
           }
         ).vpcConfig.subnetIds,
