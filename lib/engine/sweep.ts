@@ -1,5 +1,5 @@
 import { claimDueJobs, fairDueOrder, type ClaimedRun } from './claim';
-import type { Sql } from '../db';
+import { retryTransient, type Sql } from '../db';
 import { errorMessage, executeJob, type RunOutcome } from './execute';
 import type { ExecutorRegistry } from '../executors/registry';
 import type { Log } from '../logger';
@@ -155,11 +155,14 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
     if (order.length === 0) {
       // A whole fair order claimed nothing: what is left is locked by another sweep.
       if (orderRead && claimedFromOrder === 0) return 'none';
-      order = await fairDueOrder(deps.sql, {
-        now: now(),
-        maxTimeoutSeconds,
-        limit: claimBatchSize * FAIR_ORDER_BATCHES,
-      });
+      // A read: after a failover its pooled connection may be cut, so it gets a fresh one.
+      order = await retryTransient(() =>
+        fairDueOrder(deps.sql, {
+          now: now(),
+          maxTimeoutSeconds,
+          limit: claimBatchSize * FAIR_ORDER_BATCHES,
+        }),
+      );
       orderRead = true;
       claimedFromOrder = 0;
       if (order.length === 0) return 'none';
