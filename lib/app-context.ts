@@ -3,6 +3,7 @@ import type { ExecutorRegistry } from './executors/registry';
 import type { Log } from './logger';
 import type { TriggerPort } from './engine/triggers';
 import type { AlertSettings } from './alerts/settings';
+import type { RunQueue } from './engine/run-queue';
 
 /**
  * What the job service, the engine and the HTTP handlers need, built once at start-up (Lambda
@@ -16,6 +17,11 @@ export interface AppContext {
   triggers?: TriggerPort | undefined;
   /** How alert destination URLs are checked; absent: the default guard (public https only). */
   alerts?: AlertSettings | undefined;
+  /**
+   * Where run-now (and, with workers, the sweep) hands runs: SQS in AWS, the local queue table
+   * with WORKERS=N. Absent: they start in this process after the request is answered.
+   */
+  runQueue?: RunQueue | undefined;
   settings: {
     /** Seconds between scheduled sweeps; schedules firing more often get a warning. */
     sweepIntervalSeconds: number;

@@ -29,6 +29,8 @@ export const APP_TABLE_PRIVILEGES: Readonly<Record<string, readonly Privilege[]>
   // Written with an upstream job's success; the sweep locks (`for update`, hence update) and
   // deletes what it consumes.
   cron_job_dependency_event: READ_WRITE,
+  // The local run queue (npm start with WORKERS=N): sent, taken and deleted by the app.
+  cron_run_queue: ['select', 'insert', 'delete'],
   // Append-only for the app: entries are added, never changed; retention ages them out through
   // cron_job_audit_prune, which deletes nothing younger than a day.
   cron_job_audit: ['select', 'insert'],

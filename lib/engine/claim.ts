@@ -81,6 +81,8 @@ export async function claimDueJobs(
     only?: { jobId: string; slot: Date } | undefined;
     /** Claim among these jobs only (still due ones), in this order: a slice of fairDueOrder(). */
     ids?: string[] | undefined;
+    /** The runs go to the run queue: inserted as dispatched, not yet picked up. */
+    dispatched?: boolean | undefined;
   },
 ): Promise<ClaimResult> {
   const { only } = options;
@@ -237,6 +239,7 @@ export async function claimDueJobs(
       tx,
       claims.map(({ job: _, problem: __, ...claim }) => claim),
       { now, deadline },
+      { dispatched: options.dispatched ?? false },
     );
 
     // The insert returns its rows in an unspecified order: keep the order of `due`.

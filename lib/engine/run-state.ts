@@ -18,6 +18,7 @@ import type { FinishedStatus } from './execute';
  *   running --markLostRuns-> lost                        (lease ran out; job: metadata, retry, pause)
  *   running --releaseRuns--> (deleted; the job is due again for that slot or retry)
  *   running --renewLeases--> running, lease extended
+ *   running, dispatched --pickUpRuns--> running, started by a worker (at most once)
  *
  * A failed, timed-out or lost attempt of a `schedule` or `retry` run with attempts left (the job's
  * `retry.max_attempts`) leaves one pending retry on its job (`retry_at`, `retry_for`,
@@ -98,11 +99,14 @@ export async function insertClaimedRuns(
   tx: TransactionSql,
   claims: RunClaim[],
   times: { now: Date; deadline: Date },
+  options: { dispatched?: boolean } = {},
 ): Promise<InsertedRun[]> {
   if (claims.length === 0) return [];
   const { now, deadline } = times;
   const byClaim = (pick: (claim: RunClaim) => string | number | Date | null) =>
     column(claims, pick);
+  // Runs for the run queue wait there `running`, marked as not yet picked up (see pickUpRuns).
+  const dispatchedAt = options.dispatched ? now : null;
   return tx<InsertedRun[]>`
     with c as (
       select * from unnest(
@@ -142,13 +146,14 @@ export async function insertClaimedRuns(
       on conflict do nothing
     )
     insert into cron_job_run (job_id, scheduled_for, trigger, attempt, status, started_at,
-      finished_at, deadline, duration_ms, lane, triggered_by)
+      finished_at, deadline, duration_ms, lane, triggered_by, dispatched_at)
     select c.job_id, c.scheduled_for, c.trigger, c.attempt, c.status, ${now},
       case when c.status = 'skipped' then ${now}::timestamptz end,
       case when c.status = 'running' then ${deadline}::timestamptz end,
       case when c.status = 'skipped' then 0 end,
       case when c.status = 'running' then c.lane else 0 end,
-      c.triggered_by
+      c.triggered_by,
+      case when c.status = 'running' then ${dispatchedAt}::timestamptz end
     from c
     where c.pause_reason is null and c.status <> 'queued'
     on conflict do nothing
@@ -165,10 +170,12 @@ export async function insertManualRun(
   tx: TransactionSql,
   jobId: string,
   deadline: Date,
+  options: { dispatched?: boolean } = {},
 ): Promise<{ id: string } | null> {
   const [run] = await tx<{ id: string }[]>`
-    insert into cron_job_run (job_id, trigger, status, deadline, lane)
-    select j.id, 'manual', 'running', ${deadline}, free.lane
+    insert into cron_job_run (job_id, trigger, status, deadline, lane, dispatched_at)
+    select j.id, 'manual', 'running', ${deadline}, free.lane,
+      ${options.dispatched ? new Date() : null}::timestamptz
     from cron_job j
     cross join lateral (
       select min(l) as lane
@@ -348,13 +355,20 @@ function attemptEvents(sql: Sql, finished: SqlFragment, endedAt: SqlFragment): S
  * and each job is due again for what it was claimed for: a slot's job at that slot (an `after:`
  * job at its trigger, with the upstream run that triggered it), a retry's
  * job with that retry pending again. Only `running` rows are released, so a run finished or
- * declared lost meanwhile stays.
+ * declared lost meanwhile stays (a manual run simply goes). `notPickedUp`: only dispatched runs
+ * no worker has picked up (their queue message could not be sent), so a run a worker already
+ * started is never taken from under it.
  */
-export async function releaseRuns(sql: Sql, runIds: string[]): Promise<void> {
+export async function releaseRuns(
+  sql: Sql,
+  runIds: string[],
+  options: { notPickedUp?: boolean } = {},
+): Promise<void> {
   if (runIds.length === 0) return;
   await sql`
     with released as (
       delete from cron_job_run where id in ${sql(runIds)} and status = 'running'
+        ${options.notPickedUp ? sql`and dispatched_at is not null` : sql``}
       returning job_id, scheduled_for, trigger, attempt, started_at, triggered_by
     ), slots as (
       update cron_job j set next_run = r.scheduled_for, is_active = true,
@@ -376,4 +390,40 @@ export async function renewLeases(sql: Sql, runIds: string[], deadline: Date): P
   await sql`
     update cron_job_run set deadline = ${deadline}
     where id in ${sql(runIds)} and status = 'running'`;
+}
+
+/** A dispatched run a worker picked up, with what it needs to execute it. */
+export interface PickedRun {
+  run_id: string;
+  /** The slot; null for a manual run. */
+  scheduled_for: Date | null;
+  id: string;
+  name: string;
+  tenant_id: string | null;
+  function_name: string;
+  metadata: Record<string, unknown>;
+  timeout_seconds: number;
+  attempt: number;
+}
+
+/**
+ * A worker takes dispatched runs: each one still `running` and not yet picked up gets its start
+ * time (`now`), a lease until `deadline` and `dispatched_at` cleared, in one statement. A run picked
+ * up already (a message delivered twice), finished, released or declared lost meanwhile is left
+ * alone and absent from the result, so a run starts at most once however often it is delivered.
+ */
+export async function pickUpRuns(
+  sql: Sql | TransactionSql,
+  runIds: string[],
+  times: { now: Date; deadline: Date },
+): Promise<PickedRun[]> {
+  if (runIds.length === 0) return [];
+  return sql<PickedRun[]>`
+    update cron_job_run r
+    set dispatched_at = null, started_at = ${times.now}, deadline = ${times.deadline}
+    from cron_job j
+    where r.id = any(${runIds}::uuid[]) and r.status = 'running' and r.dispatched_at is not null
+      and j.id = r.job_id
+    returning r.id as run_id, r.scheduled_for, r.attempt, j.id, j.name, j.tenant_id,
+      j.function_name, j.metadata, j.timeout_seconds`;
 }

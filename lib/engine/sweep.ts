@@ -4,6 +4,7 @@ import { errorMessage, executeJob, type RunOutcome } from './execute';
 import type { ExecutorRegistry } from '../executors/registry';
 import type { Log } from '../logger';
 import { LOST_RUN_ERROR, markLostRuns, releaseRuns } from './run-state';
+import { QUEUED_LEASE_SECONDS, type RunQueue } from './run-queue';
 import { logFailedRun } from './failure-log';
 import { resumeDuePauses } from './pause';
 import { fireDependencies } from './dependencies';
@@ -34,6 +35,12 @@ export interface SweepOptions extends Partial<RecorderOptions> {
   deadline?: Date;
   /** The clock; tests move it. */
   now?: () => Date;
+  /**
+   * Hand every claimed run to this queue instead of running it here (the dispatcher): workers
+   * run them through the same run path. Claimed runs wait there `running`, with a lease of
+   * QUEUED_LEASE_SECONDS until a worker picks them up.
+   */
+  dispatch?: RunQueue | undefined;
   /** Run only this job's slot: what an exact-time trigger asks for. A no-op if it already ran. */
   only?: { jobId: string; slot: Date };
 }
@@ -49,6 +56,8 @@ export interface SweepResult {
 
 export interface SweepSummary {
   executed: number;
+  /** Runs handed to the run queue (dispatch mode); their outcomes are the workers'. */
+  dispatched: number;
   succeeded: number;
   failed: number;
   skipped: number;
@@ -89,6 +98,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
   const started = performance.now();
   const summary: SweepSummary = {
     executed: 0,
+    dispatched: 0,
     succeeded: 0,
     failed: 0,
     skipped: 0,
@@ -195,9 +205,10 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
       now: now(),
       limit,
       maxTimeoutSeconds,
-      leaseSeconds: recorderOptions.leaseSeconds,
+      leaseSeconds: options.dispatch ? QUEUED_LEASE_SECONDS : recorderOptions.leaseSeconds,
       only: options.only,
       ids,
+      dispatched: options.dispatch !== undefined,
     });
     claimedFromOrder += batch.claimed;
     lastClaimFull = batch.claimed === limit;
@@ -211,8 +222,28 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
         duration_ms: 0,
       });
     }
+    if (options.dispatch) {
+      await dispatch(options.dispatch, batch.runnable);
+      return;
+    }
     recorder.track(batch.runnable.map((run) => run.run_id));
     queue.push(...batch.runnable);
+  };
+
+  // Dispatcher: the runs go to the queue; a run whose schedule cannot be computed is recorded
+  // here as an error (there is nothing to run). If sending fails, the runs are withdrawn and
+  // their slots are due again.
+  const dispatch = async (runQueue: RunQueue, runs: ClaimedRun[]) => {
+    const sendable = runs.filter((run) => !run.invalid_schedule);
+    queue.push(...runs.filter((run) => run.invalid_schedule));
+    const ids = sendable.map((run) => run.run_id);
+    try {
+      await runQueue.send(ids);
+    } catch (error) {
+      await releaseRuns(deps.sql, ids, { notPickedUp: true }).catch(() => {});
+      throw error;
+    }
+    summary.dispatched += ids.length;
   };
 
   // Up to `claimers` claims at a time, each on its own pooled connection and each taking other
@@ -260,6 +291,12 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
   };
 
   const worker = async () => {
+    // The dispatcher claims batch after batch and runs nothing but invalid-schedule errors.
+    if (options.dispatch) {
+      while (!failure && !exhausted) await refill();
+      for (let run = queue.shift(); run; run = queue.shift()) await runOne(run);
+      return;
+    }
     while (!failure) {
       const run = queue.shift();
       if (run) {

@@ -6,7 +6,6 @@ import {
   getJob,
   listJobs,
   listRuns,
-  runJobNow,
   updateJob,
   type JobRow,
 } from '../jobs/service';
@@ -87,11 +86,6 @@ export const deleteJobRoute: RouteHandler = async (request, app) => {
   await deleteJob(app, request.caller, request.params.id ?? '');
   return { status: 204 };
 };
-
-export const runJobNowRoute: RouteHandler = async (request, app) => ({
-  status: 200,
-  body: await runJobNow(app, request.caller, request.params.id ?? ''),
-});
 
 export const listRunsRoute = routeWithQuery(listRunsQuery, async (request, app, { limit }) => ({
   status: 200,

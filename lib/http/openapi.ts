@@ -66,6 +66,12 @@ const idParameter = {
   schema: { type: 'string', format: 'uuid' },
 };
 const serverError = { $ref: '#/components/responses/ServerError' };
+const runIdParameter = {
+  name: 'run_id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', format: 'uuid' },
+};
 // Every route but health runs the same auth and body parsing, so any of them can answer these.
 const errors = {
   '500': serverError,
@@ -164,10 +170,14 @@ function operations(): Record<RouteName, object> {
       },
     },
     'run-job-now': {
-      summary: 'Run a job now, whatever its next_run; next_run does not move',
+      summary:
+        'Queue a run of a job now, whatever its next_run (next_run does not move); it executes in a worker, never in the API function',
       parameters: [idParameter],
       responses: {
-        '200': ok('The finished run', 'Run'),
+        '202': {
+          ...ok('The queued run (`running`, not yet finished); follow `Location`', 'QueuedRun'),
+          headers: { Location: { schema: { type: 'string' } } },
+        },
         ...errors,
         '404': problem('No such job'),
         '409': problem(
@@ -202,6 +212,15 @@ function operations(): Record<RouteName, object> {
         '404': problem('No such job'),
       },
     },
+    'get-run': {
+      summary: 'One run of a job: poll it after run-now until `finished_at` is set',
+      parameters: [idParameter, runIdParameter],
+      responses: {
+        '200': ok('The run', 'Run'),
+        ...errors,
+        '404': problem('No such job, or no such run of it'),
+      },
+    },
     'list-runs': {
       summary: 'Run history of a job, newest first',
       parameters: [idParameter, ...queryParameters(listRunsQuery)],
@@ -214,11 +233,7 @@ function operations(): Record<RouteName, object> {
     'get-run-log': {
       summary:
         'What the run’s executor logged, oldest first, after line `after`; tail it while the run is in progress',
-      parameters: [
-        idParameter,
-        { name: 'run_id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
-        ...queryParameters(runLogQuery),
-      ],
+      parameters: [idParameter, runIdParameter, ...queryParameters(runLogQuery)],
       responses: {
         '200': ok(
           'Up to 500 lines; `complete` once the run has finished and none follow',
@@ -464,6 +479,7 @@ export function openApiDocument(registry: ExecutorRegistry): object {
         Job: schema(jobSchema),
         JobPage: schema(z.object({ jobs: z.array(jobSchema), next_cursor: z.string().nullable() })),
         Run: schema(runSchema),
+        QueuedRun: schema(runSchema.extend({ run_id: z.uuid() })),
         RunList: schema(z.object({ runs: z.array(runSchema) })),
         RunPage: schema(runPageSchema),
         SweepSummary: schema(sweepSummarySchema),

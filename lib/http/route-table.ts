@@ -101,6 +101,13 @@ export const routeTable = [
     access: 'tenant',
     rights: [],
   },
+  {
+    name: 'get-run',
+    method: 'GET',
+    path: '/api/cron/jobs/{id}/runs/{run_id}',
+    access: 'tenant',
+    rights: [],
+  },
   // Runs across jobs (the console's run list), scoped like jobs.
   { name: 'list-all-runs', method: 'GET', path: '/api/cron/runs', access: 'tenant', rights: [] },
   {

@@ -5,6 +5,7 @@ import * as handlers from './handlers';
 import type { RouteName } from './route-table';
 import { pauseJobRoute, resumeJobRoute } from './pause-handlers';
 import { getRunLogRoute } from './run-log-route';
+import { getRunRoute, runJobNowRoute } from './run-route';
 import { getSystemRoute } from './system-route';
 import { jobNextSlotsRoute, previewScheduleRoute } from './schedule-preview-route';
 import { listAllRunsRoute } from './runs-route';
@@ -21,7 +22,8 @@ export const routeHandlers: Record<RouteName, RouteHandler> = {
   'get-job': handlers.getJobRoute,
   'update-job': handlers.updateJobRoute,
   'delete-job': handlers.deleteJobRoute,
-  'run-job-now': handlers.runJobNowRoute,
+  'run-job-now': runJobNowRoute,
+  'get-run': getRunRoute,
   'pause-job': pauseJobRoute,
   'resume-job': resumeJobRoute,
   'list-runs': handlers.listRunsRoute,

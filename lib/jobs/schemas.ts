@@ -319,6 +319,9 @@ export const runSchema = z.object({
 
 export const sweepSummarySchema = z.object({
   executed: z.number().int(),
+  dispatched: z.number().int().meta({
+    description: 'Runs handed to worker processes or functions; their outcomes are theirs.',
+  }),
   succeeded: z.number().int(),
   failed: z.number().int(),
   skipped: z.number().int(),

@@ -6,18 +6,23 @@ import {
   initialEngineMetadata,
   ENGINE_METADATA_KEYS,
 } from '../engine/metadata';
-import { ConflictError, ForbiddenError, ValidationError, type FieldError } from '../errors';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  ValidationError,
+  type FieldError,
+} from '../errors';
 import type { Caller } from '../identity/caller';
-import { errorMessage, executeJob } from '../engine/execute';
-import { logFailedRun } from '../engine/failure-log';
+import { errorMessage } from '../engine/execute';
 import type { CreateJobBody, ListJobsQuery, UpdateJobBody } from './schemas';
 import { diffJob, recordAudit, type FieldChange } from './audit';
 import { findScopedJob, isUuid, jobNotFound, tenantScope } from './scope';
 import { checkDependencies, lockDependencyGraph, refuseDroppingUpstream } from './dependencies';
 import { defaultRetryPolicy, type RetryPolicy } from '../engine/retry-policy';
-import { RunRecorder, defaultRecorderOptions } from '../engine/run-recorder';
-import { insertManualRun } from '../engine/run-state';
-import { RunLogWriter } from '../run-log/writer';
+import { insertManualRun, releaseRuns } from '../engine/run-state';
+import { QUEUED_LEASE_SECONDS, type RunQueue } from '../engine/run-queue';
+import { createInProcessRunQueue } from '../engine/in-process-run-queue';
 import { syncTriggers } from '../engine/triggers';
 import { hasJobSecret, storeJobSecret } from '../job-secrets';
 import { generateSigningSecret } from '../egress/signing';
@@ -418,49 +423,81 @@ function auditDiff(
 }
 
 /**
- * Runs a job now through the engine's own path and returns the finished run. It neither reads
- * nor moves `next_run`. The one-running-run-per-job index makes a second concurrent run
- * impossible, whether it comes from here or from a sweep.
+ * Queues a manual run of a job now and returns it, `running` and not yet started: it executes in
+ * a worker (locally a worker process with WORKERS=N, or this process after the answer when there
+ * are none), never in the API request. It neither reads nor moves `next_run`. The
+ * one-running-run-per-job index makes a second concurrent run impossible, whether it comes from
+ * here or from a sweep: a job with a run in progress (or queued) answers 409.
  */
 export async function runJobNow(ctx: AppContext, caller: Caller, id: string): Promise<RunRow> {
   const { sql } = ctx;
-  const deadline = new Date(Date.now() + defaultRecorderOptions.leaseSeconds * 1000);
-  const { job, runId } = await sql.begin(async (tx) => {
-    const job = await findScopedJob<JobRow>(tx, caller, id, JOB_COLUMNS, { forUpdate: true });
+  const deadline = new Date(Date.now() + QUEUED_LEASE_SECONDS * 1000);
+  const run = await sql.begin(async (tx) => {
+    const job = await findScopedJob<Pick<JobRow, 'tenant_id' | 'paused_at' | 'paused_reason'>>(
+      tx,
+      caller,
+      id,
+      ['id', 'tenant_id', 'paused_at', 'paused_reason'],
+      { forUpdate: true },
+    );
     if (job.paused_at) {
       throw new ConflictError(`job ${id} is paused (${job.paused_reason}); resume it to run it`);
     }
     const busy = new ConflictError(
       `a run of job ${id} is in progress; try again when it has finished`,
     );
-    const run = await insertManualRun(tx, id, deadline).catch((error: unknown) => {
-      throw isUniqueViolation(error, 'cron_job_run_one_running') ? busy : error;
-    });
-    if (!run) throw busy;
+    const inserted = await insertManualRun(tx, id, deadline, { dispatched: true }).catch(
+      (error: unknown) => {
+        throw isUniqueViolation(error, 'cron_job_run_one_running') ? busy : error;
+      },
+    );
+    if (!inserted) throw busy;
     await recordAudit(tx, {
       job_id: id,
       tenant_id: job.tenant_id,
       action: 'run',
       actor: caller,
-      changes: { run_id: { after: run.id } },
+      changes: { run_id: { after: inserted.id } },
     });
-    return { job, runId: run.id };
+    const [row] = await tx<RunRow[]>`
+      select ${tx(RUN_COLUMNS)} from cron_job_run where id = ${inserted.id}`;
+    return row!;
   });
-  const runLog = new RunLogWriter(sql, ctx.log);
-  const recorder = new RunRecorder(sql, ctx.log, defaultRecorderOptions, () => runLog.flush());
-  recorder.track([runId]);
   try {
-    const outcome = await executeJob({ ...job, attempt: 1 }, { ...ctx, runLog }, runId);
-    logFailedRun(ctx.log, { ...job, run_id: runId, scheduled_for: null }, outcome);
-    recorder.record(runId, outcome);
-  } finally {
-    await recorder.close();
-    await runLog.close();
+    await runQueueOf(ctx).send([run.id]);
+  } catch (error) {
+    await releaseRuns(sql, [run.id], { notPickedUp: true });
+    throw error;
   }
-  const [run] = await sql<
-    RunRow[]
-  >`select ${sql(RUN_COLUMNS)} from cron_job_run where id = ${runId}`;
-  return run!;
+  return run;
+}
+
+/** One run of a job the caller may see; 404 when the job or the run (of that job) is not there. */
+export async function getRun(
+  ctx: AppContext,
+  caller: Caller,
+  jobId: string,
+  runId: string,
+): Promise<RunRow> {
+  await findScopedJob(ctx.sql, caller, jobId, ['id']);
+  const [run] = isUuid(runId)
+    ? await ctx.sql<RunRow[]>`
+        select ${ctx.sql(RUN_COLUMNS)} from cron_job_run where id = ${runId} and job_id = ${jobId}`
+    : [];
+  if (!run) throw new NotFoundError(`job ${jobId} has no run with id ${JSON.stringify(runId)}`);
+  return run;
+}
+
+const inProcessQueues = new WeakMap<AppContext, RunQueue>();
+
+function runQueueOf(ctx: AppContext): RunQueue {
+  if (ctx.runQueue) return ctx.runQueue;
+  let queue = inProcessQueues.get(ctx);
+  if (!queue) {
+    queue = createInProcessRunQueue(ctx);
+    inProcessQueues.set(ctx, queue);
+  }
+  return queue;
 }
 
 const endedPause = { paused_reason: null, paused_at: null, paused_by: null, paused_until: null };

@@ -5,6 +5,7 @@ import type { Log } from '../logger';
 import { sweep } from '../engine/sweep';
 import { syncTriggers } from '../engine/triggers';
 import { createTimerTriggers } from './timer-triggers';
+import type { RunQueue } from '../engine/run-queue';
 
 export const LOCAL_SWEEP_CONCURRENCY = 4;
 
@@ -17,6 +18,8 @@ export async function createLocalApp(options: {
   registry: ExecutorRegistry;
   log: Log;
   sweepIntervalSeconds: number;
+  /** Where run-now hands runs (WORKERS=N); absent: they start in this process. */
+  runQueue?: RunQueue | undefined;
 }): Promise<AppContext & { close(): void }> {
   const { sql, log } = options;
   const triggers = createTimerTriggers((jobId, slot) =>
@@ -29,6 +32,7 @@ export async function createLocalApp(options: {
     registry: options.registry,
     log,
     triggers,
+    runQueue: options.runQueue,
     settings: {
       sweepIntervalSeconds: options.sweepIntervalSeconds,
       sweepConcurrency: LOCAL_SWEEP_CONCURRENCY,

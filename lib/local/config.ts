@@ -24,6 +24,7 @@ const localEnvironment = z.object({
   CRON_API_TOKEN: z.string().optional(),
   CRON_API_TOKENS: z.string().optional(),
   LOG_LEVEL: z.enum(logLevels).default('info'),
+  WORKERS: integer(0, 64, 0),
 });
 
 export type LocalConfig = {
@@ -35,6 +36,8 @@ export type LocalConfig = {
   /** CRON_API_TOKENS and CRON_API_TOKEN; empty: the local server is open. */
   tokens: LocalTokens;
   logLevel: (typeof logLevels)[number];
+  /** Worker processes fed by the local run queue; 0: the sweep runs jobs itself. */
+  workers: number;
 };
 
 /** Reads the local stack's environment (contract section 2) once; throws naming each bad variable. */
@@ -60,6 +63,7 @@ export function parseLocalConfig(env: NodeJS.ProcessEnv): LocalConfig {
     runRetentionDays: value.RUN_RETENTION_DAYS,
     tokens,
     logLevel: value.LOG_LEVEL,
+    workers: value.WORKERS,
   };
 }
 

@@ -21,6 +21,8 @@ import { createEgressClient } from '../egress/http-client';
 // How often `npm start` looks for due alert deliveries, and how long one attempt may wait.
 const ALERT_DELIVERY_INTERVAL_MS = 5_000;
 const ALERT_ATTEMPT_TIMEOUT_MS = 10_000;
+import { createPgRunQueue } from './pg-run-queue';
+import { startWorkerProcesses } from './worker-processes';
 
 /**
  * The whole system on one machine, configured from the environment (contract section 2): the
@@ -65,12 +67,17 @@ export async function runLocalStack(options: {
   // The demo CRM tables come before the default jobs, which are seeded inactive without them.
   if (embedded) await createDemoSchema(sql);
   const seeded = await seedDefaultJobs(sql, registry);
-  const appSql = embedded ? await connectAsAppRole(sql, databaseUrl) : sql;
+  const appDb = embedded ? await connectAsAppRole(sql, databaseUrl) : { sql, url: databaseUrl };
+  const appSql = appDb.sql;
+  // WORKERS=N: N worker processes take runs from the local run queue; the sweep only dispatches.
+  const runQueue = config.workers > 0 ? createPgRunQueue(appSql) : undefined;
+  const workers = startWorkerProcesses(config.workers, appDb.url, log);
   const app = await createLocalApp({
     sql: appSql,
     registry,
     log,
     sweepIntervalSeconds: config.tickIntervalSeconds || 300,
+    runQueue,
   });
   const demoLoaded = embedded ? await loadDemoData(sql) : false;
   const server = await startLocalServer({
@@ -109,6 +116,7 @@ export async function runLocalStack(options: {
     executors: registry.names(),
     sweep_every_seconds: config.tickIntervalSeconds || 'off',
     run_retention_days: config.runRetentionDays,
+    workers: config.workers,
     auth:
       config.tokens.length > 0
         ? `bearer tokens (${config.tokens.length} callers)`
@@ -119,7 +127,7 @@ export async function runLocalStack(options: {
   let sweeping: Promise<unknown> | undefined;
   let timer: NodeJS.Timeout | undefined;
   const tick = () => {
-    sweeping = sweep(app, { concurrency: LOCAL_SWEEP_CONCURRENCY })
+    sweeping = sweep(app, { concurrency: LOCAL_SWEEP_CONCURRENCY, dispatch: runQueue })
       .then(() => alerts.kick())
       .then(() => pruneAfterSweep(app, { retentionDays: config.runRetentionDays }))
       .catch((error: unknown) => log.error('sweep failed', { error: (error as Error).message }))
@@ -149,6 +157,7 @@ export async function runLocalStack(options: {
     await sweeping;
     await alerts.close();
     await server.close();
+    await workers.stop();
     if (appSql !== sql) await appSql.end({ timeout: 5 });
     await sql.end({ timeout: 5 });
     await embedded?.stop();
@@ -164,8 +173,9 @@ export async function runLocalStack(options: {
  * with a password made for this start: the server takes password logins only, and nobody else
  * needs it.
  */
-async function connectAsAppRole(owner: Sql, ownerUrl: string): Promise<Sql> {
+async function connectAsAppRole(owner: Sql, ownerUrl: string): Promise<{ sql: Sql; url: string }> {
   const password = randomBytes(16).toString('hex');
   await setAppRolePassword(owner, DEFAULT_APP_ROLE, password);
-  return connect(appRoleUrl(ownerUrl, DEFAULT_APP_ROLE, password), { max: 10 });
+  const url = appRoleUrl(ownerUrl, DEFAULT_APP_ROLE, password);
+  return { sql: connect(url, { max: 10 }), url };
 }

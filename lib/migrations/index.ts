@@ -10,6 +10,7 @@ import inactiveReason from './0020-inactive-reason';
 import jobSecrets from './0021-job-secrets';
 import legacyId from './0022-legacy-id';
 import recentRuns from './0023-recent-runs';
+import runQueue from './0025-run-queue';
 import alerts from './0030-alerts';
 import runLog from './0040-run-log';
 import systemStatus from './0041-system-status';
@@ -31,6 +32,7 @@ export const migrations: ReadonlyArray<{ id: number; name: string; sql: string }
   { id: 21, name: 'job-secrets', sql: jobSecrets },
   { id: 22, name: 'legacy-id', sql: legacyId },
   { id: 23, name: 'recent-runs', sql: recentRuns },
+  { id: 25, name: 'run-queue', sql: runQueue },
   { id: 30, name: 'alerts', sql: alerts },
   { id: 40, name: 'run-log', sql: runLog },
   { id: 41, name: 'system-status', sql: systemStatus },

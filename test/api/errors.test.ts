@@ -30,6 +30,7 @@ const jobRoutes = (id: string): Array<[string, string]> => [
   ['DELETE', `/api/cron/jobs/${id}`],
   ['POST', `/api/cron/jobs/${id}/run`],
   ['GET', `/api/cron/jobs/${id}/runs`],
+  ['GET', `/api/cron/jobs/${id}/runs/${randomUUID()}`],
 ];
 
 describe('404', () => {
@@ -54,7 +55,7 @@ describe('404', () => {
     ['GET', '/api/cron'],
     ['GET', '/'],
     ['GET', '/api/cron/jobs/'],
-    ['GET', '/api/cron/jobs/x/runs/y'],
+    ['GET', '/api/cron/jobs/x/runs/y/z'],
     ['POST', '/api/cron/jobs/x/y'],
     ['GET', '/api/cron/JOBS'],
   ])('for an unknown route: %s %s', async (method, path) => {

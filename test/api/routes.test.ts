@@ -281,7 +281,7 @@ describe('PUT /jobs/{id}', () => {
       metadata: { retention_days: 10 },
       tenant_id: 'acme',
     });
-    expect((await request('POST', `/api/cron/jobs/${job.id}/run`)).status).toBe(200);
+    expect((await server.runNow(job.id)).body.status).toBe('success');
     const after = (await request('GET', `/api/cron/jobs/${job.id}`)).body;
     expect(after.metadata).toMatchObject({ execution_count: 1, last_execution_status: 'success' });
     return after as Record<string, unknown> & { id: string; metadata: Record<string, unknown> };
@@ -418,7 +418,7 @@ describe('DELETE /jobs/{id}', () => {
     const job = await create({ name: 'doomed' });
     const keep = await create({ name: 'kept' });
     for (const id of [job.id, job.id, keep.id]) {
-      expect((await request('POST', `/api/cron/jobs/${id}/run`)).status).toBe(200);
+      expect((await server.runNow(id)).body.status).toBe('success');
     }
     const response = await request('DELETE', `/api/cron/jobs/${job.id}`);
     expect(response.status).toBe(204);
@@ -434,36 +434,59 @@ describe('DELETE /jobs/{id}', () => {
 });
 
 describe('POST /jobs/{id}/run and GET /jobs/{id}/runs', () => {
-  it('runs the job now, records a manual run and leaves next_run alone', async () => {
-    const job = await create({ name: 'manual', schedule: 'hourly' });
+  it('queues the run: 202 with the run and its Location at once; a worker runs it, next_run stays', async () => {
+    const gate = randomUUID();
+    const job = await create({
+      name: 'manual',
+      schedule: 'hourly',
+      function_name: 'gated',
+      metadata: { gate },
+    });
     const response = await request('POST', `/api/cron/jobs/${job.id}/run`);
-    expect(response.status).toBe(200);
+    // Answered while the executor is still held at its gate: the request did not run it.
+    expect(response.status).toBe(202);
+    expect(response.headers.location).toBe(`/api/cron/jobs/${job.id}/runs/${response.body.id}`);
     expect(response.body).toEqual({
+      run_id: response.body.id,
       id: expect.any(String),
       job_id: job.id,
       scheduled_for: null,
       trigger: 'manual',
-      status: 'success',
+      status: 'running',
       attempt: 1,
+      started_at: expect.stringMatching(ISO),
+      finished_at: null,
+      duration_ms: null,
+      result: null,
+      error: null,
+      triggered_by: null,
+    });
+    openGate(gate);
+    const finished = await waitFor('the run to finish', async () => {
+      const run = await request('GET', response.headers.location!);
+      return run.body.status === 'success' ? run : undefined;
+    });
+    expect(finished.status).toBe(200);
+    expect(finished.body).toEqual({
+      ...response.body,
+      run_id: undefined,
+      status: 'success',
       started_at: expect.stringMatching(ISO),
       finished_at: expect.stringMatching(ISO),
       duration_ms: expect.any(Number),
-      result: { ok: true },
-      error: null,
-      triggered_by: null,
+      result: { gate },
     });
     const after = (await request('GET', `/api/cron/jobs/${job.id}`)).body;
     expect(after.next_run).toBe(job.next_run);
     expect(after.metadata).toMatchObject({ execution_count: 1, last_execution_status: 'success' });
     const runs = await request('GET', `/api/cron/jobs/${job.id}/runs`);
-    expect(runs.body).toEqual({ runs: [response.body] });
+    expect(runs.body).toEqual({ runs: [finished.body] });
   });
 
-  it('records a failing run as an error and still answers 200 with the run', async () => {
+  it('records a failing run as an error', async () => {
     const job = await create({ name: 'failing', function_name: 'fail' });
-    const response = await request('POST', `/api/cron/jobs/${job.id}/run`);
-    expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ trigger: 'manual', status: 'error', error: 'boom' });
+    const run = await server.runNow(job.id);
+    expect(run.body).toMatchObject({ trigger: 'manual', status: 'error', error: 'boom' });
     const after = (await request('GET', `/api/cron/jobs/${job.id}`)).body;
     expect(after.metadata).toMatchObject({
       execution_count: 1,
@@ -476,11 +499,12 @@ describe('POST /jobs/{id}/run and GET /jobs/{id}/runs', () => {
   it('answers 409 while a run of the job is in progress', async () => {
     const gate = randomUUID();
     const job = await create({ name: 'slow', function_name: 'gated', metadata: { gate } });
-    const first = request('POST', `/api/cron/jobs/${job.id}/run`);
-    await waitFor('the first run to start', async () => {
-      const [running] = await sql`
-        select 1 from cron_job_run where job_id = ${job.id} and status = 'running'`;
-      return running;
+    const first = await request('POST', `/api/cron/jobs/${job.id}/run`);
+    expect(first.status).toBe(202);
+    await waitFor('a worker to pick the run up', async () => {
+      const [picked] = await sql`
+        select 1 from cron_job_run where id = ${first.body.id} and dispatched_at is null`;
+      return picked;
     });
     const before = await server.snapshot();
     const second = await request('POST', `/api/cron/jobs/${job.id}/run`);
@@ -488,16 +512,29 @@ describe('POST /jobs/{id}/run and GET /jobs/{id}/runs', () => {
     expect(second.body.detail).toMatch(/in progress/);
     expect(await server.snapshot()).toBe(before);
     openGate(gate);
-    expect((await first).body).toMatchObject({ status: 'success', result: { gate } });
+    const done = await waitFor('the first run to finish', async () => {
+      const run = await request('GET', first.headers.location!);
+      return run.body.status !== 'running' ? run : undefined;
+    });
+    expect(done.body).toMatchObject({ status: 'success', result: { gate } });
     // Once it has finished, the job runs again.
-    expect((await request('POST', `/api/cron/jobs/${job.id}/run`)).status).toBe(200);
+    expect((await server.runNow(job.id)).body.status).toBe('success');
+  });
+
+  it('GET /jobs/{id}/runs/{run_id} answers 404 for a run of another job or no run at all', async () => {
+    const job = await create({ name: 'one' });
+    const other = await create({ name: 'two' });
+    const run = (await server.runNow(job.id)).body;
+    expectProblem(await request('GET', `/api/cron/jobs/${other.id}/runs/${run.id}`), 404);
+    expectProblem(await request('GET', `/api/cron/jobs/${job.id}/runs/${randomUUID()}`), 404);
+    expectProblem(await request('GET', `/api/cron/jobs/${job.id}/runs/not-a-uuid`), 404);
   });
 
   it('lists runs newest first, limited by limit', async () => {
     const job = await create({ name: 'history' });
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) {
-      ids.push((await request('POST', `/api/cron/jobs/${job.id}/run`)).body.id);
+      ids.push((await server.runNow(job.id)).body.id);
     }
     const all = await request('GET', `/api/cron/jobs/${job.id}/runs`);
     expect(all.status).toBe(200);

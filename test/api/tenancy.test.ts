@@ -107,6 +107,7 @@ const samples: Record<RouteName, (target: Target) => { path: string; body?: unkn
   'list-all-runs': (target) => ({
     path: `/api/cron/runs${target === 'global' ? '' : `?tenant_id=${tenantOf[target]}`}`,
   }),
+  'get-run': (target) => ({ path: `/api/cron/jobs/${jobs[target]}/runs/${runs[target]}` }),
   'get-run-log': (target) => ({ path: `/api/cron/jobs/${jobs[target]}/runs/${runs[target]}/log` }),
   'get-job-audit': (target) => ({ path: `/api/cron/jobs/${jobs[target]}/audit` }),
   'list-audit': (target) => ({

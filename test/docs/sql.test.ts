@@ -8,7 +8,8 @@ import { seedDefaultJobs } from '../../lib/default-jobs';
 import { builtInExecutors } from '../../lib/executors/built-ins';
 import { createRegistry } from '../../lib/executors/registry';
 import { defineExecutor } from '../../lib/executors/types';
-import { runJobNow } from '../../lib/jobs/service';
+import { getRun, runJobNow } from '../../lib/jobs/service';
+import { waitFor } from '../helpers/wait';
 import { silentLog } from '../../lib/logger';
 import { sweep } from '../../lib/engine/sweep';
 import { createTestDatabase } from '../helpers/database';
@@ -71,7 +72,12 @@ await sql`update cron_job set next_run = now() - interval '1 minute' where is_ac
 await sweep(app);
 const [defaultJob] = await sql<{ id: string }[]>`
   select id from cron_job where name = 'Mark Users Offline' and tenant_id is null`;
-await runJobNow(app, SYSTEM_CALLER, defaultJob!.id);
+const manual = await runJobNow(app, SYSTEM_CALLER, defaultJob!.id);
+// Run-now queues the run; with no workers it starts in this process once the call returns.
+await waitFor(
+  'the manual run to finish',
+  async () => (await getRun(app, SYSTEM_CALLER, defaultJob!.id, manual.id)).status !== 'running',
+);
 
 /** The column names a block documents: its `-- columns:` line, else its top-level select list. */
 function documentedColumns(block: FencedBlock): string[] | undefined {

@@ -12,6 +12,7 @@ import { parseLocalTokens } from '../../lib/identity/local-tokens';
 import { startLocalServer } from '../../lib/local/server';
 import { silentLog, type Log } from '../../lib/logger';
 import { createTestDatabase } from './database';
+import { waitFor } from './wait';
 
 export interface TestResponse {
   status: number;
@@ -39,6 +40,11 @@ export interface TestServer {
   request(method: string, path: string, options?: RequestOptions): Promise<TestResponse>;
   /** A deterministic dump of cron_job and cron_job_run, for "the database is unchanged" checks. */
   snapshot(): Promise<string>;
+  /**
+   * POST /jobs/{id}/run (which must answer 202 with a Location), then GETs that Location until
+   * the run has finished: returns that last GET's response.
+   */
+  runNow(jobId: string): Promise<TestResponse>;
 }
 
 /**
@@ -102,6 +108,19 @@ export async function startTestServer(
       const response = await send(method, path, requestOptions);
       checker.check(method, path, response);
       return response;
+    },
+    runNow: async (jobId) => {
+      const queued = await send('POST', `/api/cron/jobs/${jobId}/run`);
+      checker.check('POST', `/api/cron/jobs/${jobId}/run`, queued);
+      if (queued.status !== 202 || typeof queued.headers.location !== 'string') {
+        throw new Error(`run-now answered ${queued.status}: ${queued.text}`);
+      }
+      const location = queued.headers.location;
+      return waitFor('the queued run to finish', async () => {
+        const run = await send('GET', location);
+        checker.check('GET', location, run);
+        return run.status === 200 && run.body.status !== 'running' ? run : undefined;
+      });
     },
     snapshot: async () => {
       const jobs = await sql`select to_jsonb(j) as row from cron_job j order by id`;

@@ -1,0 +1,31 @@
+import type { RunQueue } from './run-queue';
+import { RunWorker, type WorkerDeps } from './worker';
+
+/**
+ * The run queue where there are no workers (npm start with WORKERS=0, tests): the runs start in
+ * this process right after the caller returns (a run-now request has been answered by then), on a
+ * RunWorker of their own. close() waits for the runs in progress and writes their outcomes.
+ */
+export function createInProcessRunQueue(deps: WorkerDeps): RunQueue & { close(): Promise<void> } {
+  const worker = new RunWorker(deps);
+  const inFlight = new Set<Promise<void>>();
+  return {
+    send: async (runIds) => {
+      const running: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
+        .then(() => worker.pickUpAndRun(runIds))
+        .then(() => worker.flush())
+        .catch((error: unknown) =>
+          deps.log.error('queued runs failed to run', {
+            run_ids: runIds,
+            error: (error as Error).message,
+          }),
+        )
+        .finally(() => inFlight.delete(running));
+      inFlight.add(running);
+    },
+    close: async () => {
+      await Promise.allSettled(inFlight);
+      await worker.close();
+    },
+  };
+}
