@@ -54,6 +54,7 @@ describe('migrations', () => {
       'cron_job_run_log',
       'cron_job_secret',
       'cron_migrations',
+      'cron_run_queue',
       'cron_sweep_state',
     ]);
     expect(await migrateInChildProcess(url)).toEqual([]);
