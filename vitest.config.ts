@@ -12,6 +12,7 @@ const notDatabaseFacing = [
   'test/browser/**',
   'test/local-console.test.ts',
   'test/infra/**',
+  'test/aws/sqs-run-queue.test.ts',
   'test/schedule.test.ts',
   'test/cron-fields.test.ts',
   'test/api/fuzz.test.ts',

@@ -1,39 +1,5 @@
-import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
-import * as z from 'zod';
-import { app, log } from '../lib/lambda/app';
-import { withFields } from '../lib/engine/execute';
-import { addSweepMetrics, metrics } from '../lib/lambda/metrics';
-import { sweep, type SweepSummary } from '../lib/engine/sweep';
+import { app, tools } from '../lib/lambda/app';
+import { createLambdaHandler } from '../lib/lambda/handler';
+import { runJob } from '../lib/lambda/run-job';
 
-const SAFETY_MARGIN_MS = 10_000;
-
-const triggerEvent = z.object({ job_id: z.uuid(), scheduled_for: z.iso.datetime() });
-
-/**
- * EventBridge Scheduler's target for precise and one-off jobs: runs that job for that slot through
- * the engine's own claim, so if the sweep already ran the slot this is a no-op (and vice versa).
- */
-export const handler = middy<unknown, SweepSummary | { ignored: string }, Error, Context>().handler(
-  async (event, context) => {
-    const parsed = triggerEvent.safeParse(event);
-    if (!parsed.success) {
-      // Retrying cannot fix a malformed payload; say so and stop.
-      log.error('run-job ignored an event that is not {job_id, scheduled_for}');
-      return { ignored: 'malformed event' };
-    }
-    const summary = await sweep(
-      { ...app, log: withFields(log, { request_id: context.awsRequestId }) },
-      {
-        concurrency: 1,
-        only: { jobId: parsed.data.job_id, slot: new Date(parsed.data.scheduled_for) },
-        deadline: new Date(Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS),
-      },
-    );
-    // Precise runs count towards the same job metrics and failure alarm as swept ones.
-    addSweepMetrics(summary, { sweep: false });
-    metrics.publishStoredMetrics();
-    log.info('exact-time trigger', { ...parsed.data, executed: summary.executed });
-    return summary;
-  },
-);
+export const handler = createLambdaHandler(tools, runJob(app));

@@ -10,6 +10,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { CronDatabase } from './database';
 import type { Sweep } from './sweep';
+import type { RunWorkers } from './workers';
 
 const NAMESPACE = 'CrmCron';
 const DIMENSIONS = { service: 'crm-cron' };
@@ -44,6 +45,7 @@ export class CronAlarms extends Construct {
     props: {
       sweep: Sweep;
       runJob: IFunction;
+      workers: RunWorkers;
       api: apigw.HttpApi;
       database: CronDatabase;
       intervalMinutes: number;
@@ -157,6 +159,25 @@ export class CronAlarms extends Construct {
         'run-job (a precise or one-off job at its slot) failed: usually the database or proxy was unreachable. The sweep runs the slot at its next tick; read the function log group.',
       metric: props.runJob.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
       threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const runQueue = props.workers.metrics(Duration.minutes(5));
+    this.add('RunQueueDeadLetters', {
+      alarmDescription:
+        "Run messages the worker function could not pick up after every delivery (the database was unreachable) are in the run queue's dead-letter queue. Their runs are declared lost by a sweep; inspect, then purge.",
+      metric: runQueue.deadLetters,
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.add('RunQueueAge', {
+      alarmDescription:
+        'A dispatched run has waited longer than one sweep interval for a worker: the workers are throttled (workerMaxConcurrency) or failing. Read the worker log group.',
+      metric: runQueue.oldestAge,
+      threshold: props.intervalMinutes * 60,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,

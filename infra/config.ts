@@ -85,6 +85,13 @@ export interface CronConfig {
    */
   sweepReservedConcurrency: number;
   runJobReservedConcurrency: number;
+  /**
+   * The worker function's SQS event source: at most this many instances at once (2 proxy
+   * connections each), so a large dispatched sweep cannot take the database's connections.
+   */
+  workerMaxConcurrency: number;
+  /** DISPATCH of the sweep: `overflow` (default), `always` or `never` (see lib/lambda/app.ts). */
+  dispatch: 'overflow' | 'always' | 'never';
   /** RUN_RETENTION_DAYS of the functions: run history older than this is removed. */
   runRetentionDays: number;
   dbAuth: DbAuth;
@@ -158,6 +165,13 @@ export function readConfig(node: Pick<Node, 'tryGetContext'>): CronConfig {
     const trimmed = items.map((item) => String(item).trim()).filter(Boolean);
     if (trimmed.length === 0) throw new Error(`Context ${key} must list at least one value`);
     return trimmed;
+  };
+  const oneOf = <T extends string>(key: string, values: readonly T[], fallback: T): T => {
+    const value = str(key) ?? fallback;
+    if (!(values as readonly string[]).includes(value)) {
+      throw new Error(`Context ${key} must be one of ${values.join(', ')}`);
+    }
+    return value as T;
   };
   const needs = (key: string): string => {
     const value = str(key);
@@ -286,6 +300,9 @@ export function readConfig(node: Pick<Node, 'tryGetContext'>): CronConfig {
     // at once is 20 connections, and the sweep runs whatever run-job is throttled out of.
     sweepReservedConcurrency: int('sweepReservedConcurrency', 3, 1, 100),
     runJobReservedConcurrency: int('runJobReservedConcurrency', 10, 1, 1_000),
+    // SQS event sources take 2 to 1,000.
+    workerMaxConcurrency: int('workerMaxConcurrency', 10, 2, 1_000),
+    dispatch: oneOf('dispatch', ['overflow', 'always', 'never'] as const, 'overflow'),
     runRetentionDays: int('runRetentionDays', DEFAULT_RUN_RETENTION_DAYS, 1, 36_500),
     dbAuth,
     dbName: identifier('dbName', 'crm_cron'),

@@ -11,6 +11,7 @@ import { Migrations } from './migrations';
 import { Network } from './network';
 import { Scheduling } from './scheduling';
 import { Sweep } from './sweep';
+import { RunWorkers } from './workers';
 
 export interface CronStackProps extends StackProps {
   config: CronConfig;
@@ -28,6 +29,7 @@ export class CronStack extends Stack {
   readonly scheduling: Scheduling;
   readonly functions: CronFunctions;
   readonly sweep: Sweep;
+  readonly workers: RunWorkers;
   readonly api: CronApi;
   readonly migrations: Migrations;
   readonly alarms: CronAlarms;
@@ -61,6 +63,12 @@ export class CronStack extends Stack {
     });
     // The first sweep must find the tables.
     this.sweep.rule.node.addDependency(this.migrations.trigger);
+    this.workers = new RunWorkers(this, 'Workers', {
+      functions: this.functions,
+      maxConcurrency: config.workerMaxConcurrency,
+    });
+    this.workers.grantSend(this.sweep.function);
+    this.sweep.function.addEnvironment('DISPATCH', config.dispatch);
     const runJob = this.functions.create('run-job', {
       description: 'Runs one precise or one-off job at its slot (EventBridge Scheduler target)',
       functionName: this.scheduling.runJobFunctionName,
@@ -81,6 +89,8 @@ export class CronStack extends Stack {
       ? new ConsoleSignIn(this, 'ConsoleSignIn', { config, entry: props.entry })
       : undefined;
     this.api = new CronApi(this, 'Api', config, this.functions, signIn);
+    // Run-now queues its run for the worker function; it never runs it in the API function.
+    this.workers.grantSend(this.functions.byName.get('run-job-now')!);
     this.console = signIn
       ? { signIn, site: new ConsoleSite(this, 'Console', { api: this.api.api, signIn }) }
       : undefined;
@@ -94,6 +104,7 @@ export class CronStack extends Stack {
     this.alarms = new CronAlarms(this, 'Alarms', {
       sweep: this.sweep,
       runJob,
+      workers: this.workers,
       api: this.api.api,
       database: this.database,
       intervalMinutes: config.sweepIntervalMinutes,
@@ -108,6 +119,12 @@ export class CronStack extends Stack {
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.scheduling.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'SweepLogGroup', { value: this.sweep.function.logGroup.logGroupName });
     new CfnOutput(this, 'RunJobLogGroup', { value: runJob.logGroup.logGroupName });
+    new CfnOutput(this, 'WorkerLogGroup', {
+      value: this.workers.function.logGroup.logGroupName,
+    });
+    new CfnOutput(this, 'RunQueueDeadLetterQueueUrl', {
+      value: this.workers.deadLetterQueue.queueUrl,
+    });
     new CfnOutput(this, 'MigrateLogGroup', {
       value: this.migrations.function.logGroup.logGroupName,
     });

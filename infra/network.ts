@@ -68,13 +68,16 @@ export class Network extends Construct {
     }
 
     if (config.createVpcEndpoints) {
-      // Only the AWS APIs the functions call: Secrets Manager (secret mode) and
-      // EventBridge Scheduler (precise jobs). Lambda's own logs do not go through the VPC.
+      // Only the AWS APIs the functions call: Secrets Manager (secret mode), EventBridge
+      // Scheduler (precise jobs) and SQS (run-now and the dispatching sweep send runs to the
+      // worker queue). Lambda's own logs do not go through the VPC, nor does the worker's
+      // event source (Lambda polls SQS itself).
       const endpoint = (name: string, service: ec2.InterfaceVpcEndpointAwsService) =>
         this.vpc.addInterfaceEndpoint(name, { service, subnets: this.subnets, open: false });
       this.endpoints.push(
         endpoint('SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER),
         endpoint('Scheduler', new ec2.InterfaceVpcEndpointAwsService('scheduler')),
+        endpoint('Sqs', ec2.InterfaceVpcEndpointAwsService.SQS),
       );
     }
   }

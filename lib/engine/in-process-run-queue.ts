@@ -4,9 +4,15 @@ import { RunWorker, type WorkerDeps } from './worker';
 /**
  * The run queue where there are no workers (npm start with WORKERS=0, tests): the runs start in
  * this process right after the caller returns (a run-now request has been answered by then), on a
- * RunWorker of their own. close() waits for the runs in progress and writes their outcomes.
+ * RunWorker of their own. idle() waits for the runs in progress and writes their outcomes;
+ * close() does that and stops the worker.
  */
-export function createInProcessRunQueue(deps: WorkerDeps): RunQueue & { close(): Promise<void> } {
+export interface InProcessRunQueue extends RunQueue {
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createInProcessRunQueue(deps: WorkerDeps): InProcessRunQueue {
   const worker = new RunWorker(deps);
   const inFlight = new Set<Promise<void>>();
   return {
@@ -23,8 +29,11 @@ export function createInProcessRunQueue(deps: WorkerDeps): RunQueue & { close():
         .finally(() => inFlight.delete(running));
       inFlight.add(running);
     },
+    idle: async () => {
+      while (inFlight.size > 0) await Promise.allSettled(inFlight);
+    },
     close: async () => {
-      await Promise.allSettled(inFlight);
+      while (inFlight.size > 0) await Promise.allSettled(inFlight);
       await worker.close();
     },
   };

@@ -10,5 +10,18 @@ export interface RunQueue {
   send(runIds: string[]): Promise<void>;
 }
 
-/** How long a dispatched run may wait in the queue before a sweep declares it lost. */
-export const QUEUED_LEASE_SECONDS = 900;
+/** The longest a job may run (its `timeout_seconds`), within a Lambda function's 15 minutes. */
+export const MAX_JOB_TIMEOUT_SECONDS = 840;
+
+/** The worker function's timeout: the longest job plus time to pick it up and record it. */
+export const WORKER_TIMEOUT_SECONDS = MAX_JOB_TIMEOUT_SECONDS + 60;
+
+/** Deliveries of one run message (each may hold it a worker timeout) before it is dead-lettered. */
+export const MAX_DELIVERIES = 3;
+
+/**
+ * How long a dispatched run may wait for a worker before a sweep declares it lost: every delivery
+ * of its message (each hidden for a worker timeout) and one more timeout of waiting in line. The
+ * queue keeps a message no longer than this (a later delivery would find its run lost already).
+ */
+export const QUEUED_LEASE_SECONDS = WORKER_TIMEOUT_SECONDS * (MAX_DELIVERIES + 1);

@@ -5,6 +5,7 @@ import type { ExecutorRegistry } from '../executors/registry';
 import type { Log } from '../logger';
 import { LOST_RUN_ERROR, markLostRuns, releaseRuns } from './run-state';
 import { QUEUED_LEASE_SECONDS, type RunQueue } from './run-queue';
+import { DispatchPolicy, type DispatchOptions } from './dispatch-policy';
 import { logFailedRun } from './failure-log';
 import { resumeDuePauses } from './pause';
 import { fireDependencies } from './dependencies';
@@ -36,11 +37,12 @@ export interface SweepOptions extends Partial<RecorderOptions> {
   /** The clock; tests move it. */
   now?: () => Date;
   /**
-   * Hand every claimed run to this queue instead of running it here (the dispatcher): workers
-   * run them through the same run path. Claimed runs wait there `running`, with a lease of
-   * QUEUED_LEASE_SECONDS until a worker picks them up.
+   * Hand claimed runs to a run queue instead of running them here (the dispatcher), always or
+   * when they would not finish in the inline budget (see DispatchPolicy): workers run them
+   * through the same run path. Such runs wait `running`, with a lease of QUEUED_LEASE_SECONDS,
+   * until a worker picks them up.
    */
-  dispatch?: RunQueue | undefined;
+  dispatch?: DispatchOptions | undefined;
   /** Run only this job's slot: what an exact-time trigger asks for. A no-op if it already ran. */
   only?: { jobId: string; slot: Date };
 }
@@ -136,6 +138,8 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
   const recorder = new RunRecorder(deps.sql, deps.log, recorderOptions, () => runLog.flush());
   const queue: ClaimedRun[] = [];
   const deferred: string[] = [];
+  const dispatchPolicy =
+    options.dispatch && new DispatchPolicy(options.dispatch, concurrency, now().getTime());
   // Due job ids in fair order (see fairDueOrder), claimed slice by slice.
   let order: string[] = [];
   let orderRead = false;
@@ -201,14 +205,16 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
     const ids = slice;
     const limit = ids?.length ?? claimSize;
     claimSize = Math.min(claimBatchSize, claimSize * 4);
+    const toQueue =
+      dispatchPolicy?.dispatches(queue.length, limit, budget, now().getTime()) === true;
     const batch = await claimDueJobs(deps.sql, {
       now: now(),
       limit,
       maxTimeoutSeconds,
-      leaseSeconds: options.dispatch ? QUEUED_LEASE_SECONDS : recorderOptions.leaseSeconds,
+      leaseSeconds: toQueue ? QUEUED_LEASE_SECONDS : recorderOptions.leaseSeconds,
       only: options.only,
       ids,
-      dispatched: options.dispatch !== undefined,
+      dispatched: toQueue,
     });
     claimedFromOrder += batch.claimed;
     lastClaimFull = batch.claimed === limit;
@@ -222,10 +228,11 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
         duration_ms: 0,
       });
     }
-    if (options.dispatch) {
-      await dispatch(options.dispatch, batch.runnable);
+    if (toQueue) {
+      await dispatch(options.dispatch!.queue, batch.runnable);
       return;
     }
+    dispatchPolicy?.observe(batch.runnable);
     recorder.track(batch.runnable.map((run) => run.run_id));
     queue.push(...batch.runnable);
   };
@@ -291,12 +298,6 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
   };
 
   const worker = async () => {
-    // The dispatcher claims batch after batch and runs nothing but invalid-schedule errors.
-    if (options.dispatch) {
-      while (!failure && !exhausted) await refill();
-      for (let run = queue.shift(); run; run = queue.shift()) await runOne(run);
-      return;
-    }
     while (!failure) {
       const run = queue.shift();
       if (run) {

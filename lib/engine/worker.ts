@@ -15,7 +15,9 @@ export interface WorkerDeps {
 
 export interface WorkerCounts {
   succeeded: number;
+  /** Failed runs, timed-out ones included. */
   failed: number;
+  timed_out: number;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface WorkerCounts {
 export class RunWorker {
   private readonly runLog: RunLogWriter;
   private readonly recorder: RunRecorder;
-  readonly counts: WorkerCounts = { succeeded: 0, failed: 0 };
+  readonly counts: WorkerCounts = { succeeded: 0, failed: 0, timed_out: 0 };
 
   constructor(
     private readonly deps: WorkerDeps,
@@ -61,6 +63,7 @@ export class RunWorker {
     this.recorder.record(run.run_id, outcome);
     if (outcome.status === 'success') this.counts.succeeded += 1;
     else this.counts.failed += 1;
+    if (outcome.status === 'timeout') this.counts.timed_out += 1;
   }
 
   /** Writes every outcome recorded so far; rejects if a write failed. */

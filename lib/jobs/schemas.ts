@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { SIGNING_SECRET_PATTERN } from '../egress/signing';
 import { defaultRetryPolicy, retryLimits } from '../engine/retry-policy';
+import { MAX_JOB_TIMEOUT_SECONDS } from '../engine/run-queue';
 
 /**
  * The API's request and response shapes. Handlers validate with these and the OpenAPI document
@@ -147,7 +148,7 @@ const writableJobFields = {
     .superRefine(checkMetadata)
     .describe("The executor's configuration; engine-owned keys are ignored"),
   tenant_id: tenantId.nullable(),
-  timeout_seconds: z.number().int().min(1).max(840),
+  timeout_seconds: z.number().int().min(1).max(MAX_JOB_TIMEOUT_SECONDS),
   precise: z.boolean(),
   secret: z
     .string()

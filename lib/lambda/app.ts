@@ -6,7 +6,12 @@ import { DEFAULT_RUN_RETENTION_DAYS } from '../engine/retention';
 import { createAppRegistry } from '../executors/app-registry';
 import { DEFAULT_JWT_IDENTITY, type JwtIdentityConfig } from '../identity/aws-authorizer';
 import { createLogger, logLevels } from '../logger';
+import { metrics } from './metrics';
+import type { LambdaTools } from './handler';
+import type { DispatchOptions } from '../engine/dispatch-policy';
 import type { TriggerPort } from '../engine/triggers';
+import type { RunQueue } from '../engine/run-queue';
+import { createSqsRunQueue } from '../aws/sqs-run-queue';
 
 const lambdaEnvironment = z.object({
   LOG_LEVEL: z.enum(logLevels).default('info'),
@@ -24,6 +29,13 @@ const lambdaEnvironment = z.object({
   SCHEDULER_DLQ_ARN: z.string().min(1).optional(),
   JWT_TENANT_CLAIM: z.string().min(1).default(DEFAULT_JWT_IDENTITY.tenantClaim),
   JWT_ADMIN_SCOPE: z.string().min(1).default(DEFAULT_JWT_IDENTITY.adminScope),
+  /** The worker function's SQS queue: where run-now (and the dispatching sweep) send runs. */
+  RUN_QUEUE_URL: z.url().optional(),
+  /**
+   * When the scheduled sweep hands runs to the worker function: `overflow` (what would not finish
+   * within one sweep interval), `always`, or `never` (the sweep runs everything itself).
+   */
+  DISPATCH: z.enum(['overflow', 'always', 'never']).default('overflow'),
 });
 
 const settings = lambdaEnvironment.parse(process.env);
@@ -33,6 +45,9 @@ export const runRetentionDays = settings.RUN_RETENTION_DAYS;
 
 /** Module-level singletons: built once per cold start and reused by every invocation. */
 export const log = createLogger(settings.LOG_LEVEL);
+
+/** What every non-API function reports through (lib/lambda/handler.ts). */
+export const tools: LambdaTools = { logger: log.powertools, metrics };
 
 /** How the API functions read a JWT caller (the stack's jwtTenantClaim and jwtAdminScope). */
 export const jwtIdentity: JwtIdentityConfig = {
@@ -45,11 +60,25 @@ export const app: AppContext = {
   registry: createAppRegistry(),
   log,
   triggers: schedulerTriggers(),
+  runQueue: sqsRunQueue(),
   settings: {
     sweepIntervalSeconds: settings.SWEEP_INTERVAL_SECONDS,
     sweepConcurrency: settings.SWEEP_CONCURRENCY,
   },
 };
+
+/**
+ * How the scheduled sweep dispatches (DISPATCH): never inline work beyond one sweep interval, so
+ * the next tick's jobs do not wait behind this one's. Undefined: the sweep runs everything.
+ */
+export const sweepDispatch: DispatchOptions | undefined =
+  settings.RUN_QUEUE_URL && settings.DISPATCH !== 'never'
+    ? {
+        queue: app.runQueue!,
+        when: settings.DISPATCH,
+        inlineSeconds: settings.SWEEP_INTERVAL_SECONDS,
+      }
+    : undefined;
 
 /**
  * EventBridge Scheduler, where the stack configured it. The SDK client is loaded on first use so
@@ -76,4 +105,24 @@ function schedulerTriggers(): TriggerPort | undefined {
     arm: async (request) => (await load()).arm(request),
     disarm: async (jobId) => (await load()).disarm(jobId),
   };
+}
+
+/**
+ * The worker function's queue. A run never executes in the function that queued it (an API
+ * function answers within 29 s and is frozen afterwards), so without RUN_QUEUE_URL queuing fails
+ * with a clear error instead. The SQS client is loaded on first use, as the Scheduler one is.
+ */
+function sqsRunQueue(): RunQueue {
+  const queueUrl = settings.RUN_QUEUE_URL;
+  if (!queueUrl) {
+    return {
+      send: () => Promise.reject(new Error('RUN_QUEUE_URL is not set: no worker queue to send to')),
+    };
+  }
+  let queue: Promise<RunQueue> | undefined;
+  const load = () =>
+    (queue ??= import('@aws-sdk/client-sqs').then(({ SQSClient }) =>
+      createSqsRunQueue(new SQSClient({}), queueUrl),
+    ));
+  return { send: async (runIds) => (await load()).send(runIds) };
 }

@@ -127,7 +127,10 @@ export async function runLocalStack(options: {
   let sweeping: Promise<unknown> | undefined;
   let timer: NodeJS.Timeout | undefined;
   const tick = () => {
-    sweeping = sweep(app, { concurrency: LOCAL_SWEEP_CONCURRENCY, dispatch: runQueue })
+    sweeping = sweep(app, {
+      concurrency: LOCAL_SWEEP_CONCURRENCY,
+      dispatch: runQueue && { queue: runQueue, when: 'always' },
+    })
       .then(() => alerts.kick())
       .then(() => pruneAfterSweep(app, { retentionDays: config.runRetentionDays }))
       .catch((error: unknown) => log.error('sweep failed', { error: (error as Error).message }))

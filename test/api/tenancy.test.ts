@@ -37,6 +37,8 @@ let runs: Record<Target, string>;
 let destinations: Record<Target, string>;
 let rules: Record<Target, string>;
 beforeEach(async () => {
+  // A manual run queued by the previous case may still be writing its outcome.
+  await server.runsSettled();
   await sql`truncate cron_job, cron_alert_destination cascade`;
   const ids = {} as Record<Target, string>;
   for (const target of targets) {

@@ -11,6 +11,7 @@ import { routeTable } from '../../lib/http/route-table';
 import { parseLocalTokens } from '../../lib/identity/local-tokens';
 import { startLocalServer } from '../../lib/local/server';
 import { silentLog, type Log } from '../../lib/logger';
+import { createInProcessRunQueue } from '../../lib/engine/in-process-run-queue';
 import { createTestDatabase } from './database';
 import { waitFor } from './wait';
 
@@ -45,6 +46,8 @@ export interface TestServer {
    * the run has finished: returns that last GET's response.
    */
   runNow(jobId: string): Promise<TestResponse>;
+  /** Resolves once every run queued by run-now has finished and been recorded. */
+  runsSettled(): Promise<void>;
 }
 
 /**
@@ -68,11 +71,15 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const { sql, appSql } = await createTestDatabase();
   const log = options.log ?? silentLog;
+  const registry = options.registry ?? createBuiltInRegistry();
+  // Run-now's runs start in this process after the answer, as npm start does without workers.
+  const runQueue = createInProcessRunQueue({ sql: appSql, registry, log });
   const app: AppContext = {
     // The app logs in as the app role, as in AWS; `sql` (the owner) is the test's.
     sql: appSql,
-    registry: options.registry ?? createBuiltInRegistry(),
+    registry,
     log,
+    runQueue,
     settings: { sweepIntervalSeconds: options.sweepIntervalSeconds ?? 300, sweepConcurrency: 4 },
     alerts: options.alerts,
   };
@@ -88,6 +95,7 @@ export async function startTestServer(
   afterAll(async () => {
     agent.destroy();
     await server.close();
+    await runQueue.close();
   });
 
   const send = (method: string, path: string, requestOptions: RequestOptions = {}) =>
@@ -122,6 +130,7 @@ export async function startTestServer(
         return run.status === 200 && run.body.status !== 'running' ? run : undefined;
       });
     },
+    runsSettled: () => runQueue.idle(),
     snapshot: async () => {
       const jobs = await sql`select to_jsonb(j) as row from cron_job j order by id`;
       const runs = await sql`select to_jsonb(r) as row from cron_job_run r order by id`;

@@ -8,6 +8,12 @@ import { VALIDATION_REPORT_FILE } from 'aws-cdk-lib/cx-api';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeTable } from '../../lib/http/route-table';
+import {
+  MAX_DELIVERIES,
+  MAX_JOB_TIMEOUT_SECONDS,
+  QUEUED_LEASE_SECONDS,
+  WORKER_TIMEOUT_SECONDS,
+} from '../../lib/engine/run-queue';
 import { createCronApp } from '../../infra/cron-app';
 import type { CronStack } from '../../infra/cron-stack';
 import { existingContext } from './fixtures/contexts';
@@ -267,7 +273,13 @@ describe('HTTP API', () => {
 });
 
 describe('functions', () => {
-  const names = [...routeTable.map((r) => r.name), 'run-due-jobs', 'migrate', 'run-job'];
+  const names = [
+    ...routeTable.map((r) => r.name),
+    'run-due-jobs',
+    'migrate',
+    'run-job',
+    'run-queued-jobs',
+  ];
 
   it.each(eachMode(['new', 'existing', 'variant']))(
     '%s: all run ARM64 Node 24 in the VPC, reach the proxy, keep logs a month',
@@ -492,6 +504,7 @@ describe('database and proxy', () => {
     );
     expect(services.some((s) => s.includes('.secretsmanager'))).toBe(true);
     expect(services.some((s) => s.includes('.scheduler'))).toBe(true);
+    expect(services.some((s) => s.includes('.sqs'))).toBe(true);
     existing.template.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
   });
 });
@@ -622,7 +635,7 @@ describe('alarms', () => {
       const { stack, template } = get();
       const topic = { Ref: id(stack, stack.alarms.topic) };
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-      expect(alarms).toHaveLength(10);
+      expect(alarms).toHaveLength(12);
       for (const alarm of alarms) {
         expect(alarm.Properties.AlarmActions).toEqual([topic]);
         expect(alarm.Properties.OKActions).toEqual([topic]);
@@ -897,6 +910,113 @@ it.each(eachMode(['new', 'existing']))(
     expect(outputs.ApiUrl).toBeDefined();
   },
 );
+
+describe('fan-out to the worker function', () => {
+  const queueProps = (stack: CronStack, template: Template, queue: IConstruct) =>
+    template.toJSON().Resources[id(stack, queue)].Properties;
+
+  it('a run queue with a dead-letter queue, times derived from the longest job', () => {
+    const { stack, template } = fresh;
+    const runs = queueProps(stack, template, stack.workers.queue);
+    expect(runs).toMatchObject({
+      VisibilityTimeout: WORKER_TIMEOUT_SECONDS,
+      MessageRetentionPeriod: QUEUED_LEASE_SECONDS,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [id(stack, stack.workers.deadLetterQueue), 'Arn'] },
+        maxReceiveCount: MAX_DELIVERIES,
+      },
+    });
+    // The worker outlives the longest job, and a message stays hidden while a worker has it.
+    expect(WORKER_TIMEOUT_SECONDS).toBeGreaterThan(MAX_JOB_TIMEOUT_SECONDS);
+    expect(WORKER_TIMEOUT_SECONDS).toBeLessThanOrEqual(900);
+    expect(queueProps(stack, template, stack.workers.deadLetterQueue)).toMatchObject({
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+  });
+
+  it.each([
+    [{}, 10],
+    [{ workerMaxConcurrency: '25' }, 25],
+  ])(
+    'the worker function reads it with maximum concurrency %o -> %i and partial batch responses',
+    (context, maxConcurrency) => {
+      const { stack, template } = Object.keys(context).length === 0 ? fresh : synth(context);
+      expect(template.toJSON().Resources[fnId(stack, 'run-queued-jobs')].Properties.Timeout).toBe(
+        WORKER_TIMEOUT_SECONDS,
+      );
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: fnId(stack, 'run-queued-jobs') },
+        EventSourceArn: { 'Fn::GetAtt': [id(stack, stack.workers.queue), 'Arn'] },
+        BatchSize: 10,
+        ScalingConfig: { MaximumConcurrency: maxConcurrency },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    },
+  );
+
+  it('only run-now and the sweep may send to the queue; they are told where, the sweep when', () => {
+    const { stack, template } = fresh;
+    const resources = template.toJSON().Resources;
+    const queueArn = { 'Fn::GetAtt': [id(stack, stack.workers.queue), 'Arn'] };
+    const senders = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) =>
+        policy.Properties.PolicyDocument.Statement.some(
+          (statement: { Action: string | string[]; Resource: unknown }) =>
+            [statement.Action].flat().includes('sqs:SendMessage') &&
+            JSON.stringify(statement.Resource) === JSON.stringify(queueArn),
+        ),
+      )
+      .flatMap((policy) => policy.Properties.Roles.map((role: { Ref: string }) => role.Ref));
+    const roleOf = (name: string) =>
+      resources[fnId(stack, name)].Properties.Role['Fn::GetAtt'][0] as string;
+    expect(senders.sort()).toEqual([roleOf('run-due-jobs'), roleOf('run-job-now')].sort());
+    for (const [name, fn] of stack.functions.byName) {
+      const env = resources[fnId(stack, name)].Properties.Environment.Variables;
+      if (name === 'run-due-jobs' || name === 'run-job-now') {
+        expect(env.RUN_QUEUE_URL, name).toEqual({ Ref: id(stack, stack.workers.queue) });
+      } else expect(env.RUN_QUEUE_URL, name).toBeUndefined();
+      expect(fn).toBeDefined();
+    }
+    expect(resources[fnId(stack, 'run-due-jobs')].Properties.Environment.Variables.DISPATCH).toBe(
+      'overflow',
+    );
+    const always = synth({ dispatch: 'always' });
+    expect(
+      always.template.toJSON().Resources[fnId(always.stack, 'run-due-jobs')].Properties.Environment
+        .Variables.DISPATCH,
+    ).toBe('always');
+  });
+
+  it('alarms on dead-lettered run messages and on the age of the oldest queued run', () => {
+    const { stack, template } = fresh;
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [id(stack, stack.workers.deadLetterQueue), 'QueueName'] },
+        },
+      ],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [id(stack, stack.workers.queue), 'QueueName'] },
+        },
+      ],
+      Threshold: 300,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+});
 
 describe('operator console (-c console=true)', () => {
   const resourcesOf = (template: Template, type: string) =>

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLog } from '../../lib/logger';
 import { sweep } from '../../lib/engine/sweep';
+import { QUEUED_LEASE_SECONDS } from '../../lib/engine/run-queue';
 import { createPgRunQueue } from '../../lib/local/pg-run-queue';
 import { createTestDatabase } from '../helpers/database';
 import { insertJobs, testRegistry } from '../helpers/jobs';
@@ -62,7 +63,7 @@ describe('dispatcher and local worker processes', () => {
     // The dispatcher: claims every due slot and hands the runs to the queue.
     const summary = await sweep(
       { sql, registry: testRegistry, log: silentLog },
-      { concurrency: 4, dispatch: createPgRunQueue(sql) },
+      { concurrency: 4, dispatch: { queue: createPgRunQueue(sql), when: 'always' } },
     );
     expect(summary).toMatchObject({ executed: 0, dispatched: JOBS, succeeded: 0 });
 
@@ -87,7 +88,7 @@ describe('dispatcher and local worker processes', () => {
     // A sweep once their lease has run out (the clock moved, not waited for) declares them lost.
     const recovery = await sweep(
       { sql, registry: testRegistry, log: silentLog },
-      { now: () => new Date(Date.now() + 16 * 60_000) },
+      { now: () => new Date(Date.now() + (QUEUED_LEASE_SECONDS + 60) * 1000) },
     );
     expect(recovery).toMatchObject({ lost: beforeRecovery.running, executed: 0 });
 
