@@ -1,4 +1,5 @@
-import { app, runRetentionDays, sweepDispatch, tools } from '../lib/lambda/app';
+import { app, runRetentionDays, sweepDispatch } from '../lib/lambda/app';
+import { tools } from '../lib/lambda/tools';
 import { createLambdaHandler } from '../lib/lambda/handler';
 import { runDueJobs } from '../lib/lambda/run-due-jobs';
 

@@ -1,4 +1,5 @@
-import { app, tools } from '../lib/lambda/app';
+import { app } from '../lib/lambda/app';
+import { tools } from '../lib/lambda/tools';
 import { createLambdaHandler } from '../lib/lambda/handler';
 import { runJob } from '../lib/lambda/run-job';
 

@@ -6,8 +6,6 @@ import { DEFAULT_RUN_RETENTION_DAYS } from '../engine/retention';
 import { createAppRegistry } from '../executors/app-registry';
 import { DEFAULT_JWT_IDENTITY, type JwtIdentityConfig } from '../identity/aws-authorizer';
 import { createLogger, logLevels } from '../logger';
-import { metrics } from './metrics';
-import type { LambdaTools } from './handler';
 import type { DispatchOptions } from '../engine/dispatch-policy';
 import type { TriggerPort } from '../engine/triggers';
 import type { RunQueue } from '../engine/run-queue';
@@ -45,9 +43,6 @@ export const runRetentionDays = settings.RUN_RETENTION_DAYS;
 
 /** Module-level singletons: built once per cold start and reused by every invocation. */
 export const log = createLogger(settings.LOG_LEVEL);
-
-/** What every non-API function reports through (lib/lambda/handler.ts). */
-export const tools: LambdaTools = { logger: log.powertools, metrics };
 
 /** How the API functions read a JWT caller (the stack's jwtTenantClaim and jwtAdminScope). */
 export const jwtIdentity: JwtIdentityConfig = {

@@ -11,7 +11,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database';
 
 const runner = path.join(import.meta.dirname, 'fixtures', 'invoke-bundle.mjs');
 const stub = path.join(import.meta.dirname, 'fixtures', 'stub-handler.ts');
-const invoked = new Set(['migrate', 'health', 'create-job', 'run-due-jobs']);
+const invoked = new Set(['migrate', 'health', 'create-job', 'run-due-jobs', 'run-queued-jobs']);
 
 interface Bundle {
   dir: string;
@@ -235,6 +235,37 @@ describe('bundles as shipped', () => {
     const [{ runs } = { runs: -1 }] = await db.sql<{ runs: number }[]>`
       select count(*)::int as runs from cron_job_run where job_id = ${job.id}`;
     expect(runs).toBe(10);
+
+    // The worker function: a queued (dispatched) run, delivered twice in one batch, runs once;
+    // a body that is no run message is dropped, not handed back.
+    const [queued] = await db.sql<{ id: string }[]>`
+      insert into cron_job_run (job_id, trigger, status, deadline, dispatched_at)
+      values (${job.id}, 'manual', 'running', now() + interval '1 hour', now()) returning id`;
+    const record = (messageId: string, body: string) => ({
+      messageId,
+      receiptHandle: messageId,
+      body,
+      attributes: {},
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:runs',
+      awsRegion: 'eu-west-1',
+    });
+    const worked = await invoke('run-queued-jobs', [
+      {
+        Records: [
+          record('m1', JSON.stringify({ run_id: queued!.id })),
+          record('m2', JSON.stringify({ run_id: queued!.id })),
+          record('m3', 'not a run message'),
+        ],
+      },
+    ]);
+    expect(worked.results).toEqual([{ value: { batchItemFailures: [] } }]);
+    expect(worked.stdout).toMatch(/"JobsSucceeded":1/);
+    const [workedRun] = await db.sql<{ status: string; dispatched_at: Date | null }[]>`
+      select status, dispatched_at from cron_job_run where id = ${queued!.id}`;
+    expect(workedRun).toEqual({ status: 'success', dispatched_at: null });
 
     // A JWT caller: the tenant comes from the authorizer context's claim, never from the body.
     const jwt = (claims: Record<string, string>) => ({
