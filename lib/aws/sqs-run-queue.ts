@@ -1,8 +1,4 @@
-import {
-  SendMessageBatchCommand,
-  type SendMessageBatchRequestEntry,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
 import type { RunQueue } from '../engine/run-queue';
 
 // SendMessageBatch takes at most 10 entries.
@@ -24,7 +20,11 @@ export interface RunMessage {
  * already delivered is then left to its worker, since only runs not picked up are withdrawn).
  */
 export function createSqsRunQueue(client: SQSClient, queueUrl: string): RunQueue {
+  // Imported when first needed (the Lambda runtime provides the SDK): a static import would be
+  // loaded at every function's cold start, sending or not.
+  const sdk = () => import('@aws-sdk/client-sqs');
   const sendBatch = async (runIds: string[]): Promise<number> => {
+    const { SendMessageBatchCommand } = await sdk();
     let entries: SendMessageBatchRequestEntry[] = runIds.map((runId, index) => ({
       Id: String(index),
       MessageBody: JSON.stringify({ run_id: runId } satisfies RunMessage),
