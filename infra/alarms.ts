@@ -27,6 +27,8 @@ const MiB = 1024 ** 2;
 export const databaseThresholds = {
   freeStorageBytes: 2 * GiB,
   connectionsPercentOfMax: 80,
+  /** Without the proxy (lean profile) there is no max_connections metric: 80 % of a t4g.micro's. */
+  connectionsWithoutProxy: 64,
   cpuPercent: 80,
   freeableMemoryBytes: 128 * MiB,
 };
@@ -216,25 +218,31 @@ export class CronAlarms extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       ...sustained,
     });
+    const proxy = database.proxy;
     this.add('DatabaseConnections', {
-      alarmDescription:
-        'The database holds more than 80 % of the connections the proxy may open (max_connections) for 15 minutes. Check who connects (pg_stat_activity) and the reserved concurrency of the functions.',
-      metric: new cloudwatch.MathExpression({
-        expression: '100 * connections / allowed',
-        usingMetrics: {
-          connections: rds('DatabaseConnections', 'Maximum'),
-          allowed: new cloudwatch.Metric({
-            namespace: 'AWS/RDS',
-            metricName: 'MaxDatabaseConnectionsAllowed',
-            dimensionsMap: { ProxyName: database.proxy.dbProxyName },
-            statistic: 'Minimum',
+      alarmDescription: proxy
+        ? 'The database holds more than 80 % of the connections the proxy may open (max_connections) for 15 minutes. Check who connects (pg_stat_activity) and the reserved concurrency of the functions.'
+        : `The database holds more than ${databaseThresholds.connectionsWithoutProxy} connections for 15 minutes (no proxy: each function instance holds up to 2; a t4g.micro allows about 80). Check who connects (pg_stat_activity) and the reserved concurrency of the functions.`,
+      metric: proxy
+        ? new cloudwatch.MathExpression({
+            expression: '100 * connections / allowed',
+            usingMetrics: {
+              connections: rds('DatabaseConnections', 'Maximum'),
+              allowed: new cloudwatch.Metric({
+                namespace: 'AWS/RDS',
+                metricName: 'MaxDatabaseConnectionsAllowed',
+                dimensionsMap: { ProxyName: proxy.dbProxyName },
+                statistic: 'Minimum',
+                period: Duration.minutes(5),
+              }),
+            },
+            label: 'Database connections, % of max_connections',
             period: Duration.minutes(5),
-          }),
-        },
-        label: 'Database connections, % of max_connections',
-        period: Duration.minutes(5),
-      }),
-      threshold: databaseThresholds.connectionsPercentOfMax,
+          })
+        : rds('DatabaseConnections', 'Maximum'),
+      threshold: proxy
+        ? databaseThresholds.connectionsPercentOfMax
+        : databaseThresholds.connectionsWithoutProxy,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       ...sustained,
     });

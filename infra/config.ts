@@ -1,4 +1,5 @@
 import type { Node } from 'constructs';
+import { parseAppRole } from '../lib/app-role';
 import { DEFAULT_JWT_IDENTITY } from '../lib/identity/aws-authorizer';
 import { DEFAULT_RUN_RETENTION_DAYS } from '../lib/engine/retention';
 
@@ -9,7 +10,9 @@ export const logLevels = ['debug', 'info', 'warn', 'error'] as const;
  * Named sets of defaults, picked with `-c profile=<name>`; any key given on its own still wins.
  * `development` (the default) is cheap when idle: one small instance in one zone. `production`
  * survives the loss of a zone and sustains load: Multi-AZ, a non-burstable instance class that
- * supports Performance Insights, deletion protection, two weeks of backups.
+ * supports Performance Insights, deletion protection, two weeks of backups. `lean` is
+ * `development` without RDS Proxy (the functions log in to the instance itself with IAM tokens)
+ * and with one interface endpoint in one zone: the cheapest idle stack (README "Cost").
  */
 export const profiles = {
   development: {
@@ -18,6 +21,8 @@ export const profiles = {
     dbDeletionProtection: true,
     dbBackupRetentionDays: 7,
     dbPerformanceInsights: false,
+    dbProxy: true,
+    endpointZones: 2,
   },
   production: {
     dbInstanceClass: 'm7g.large',
@@ -25,6 +30,17 @@ export const profiles = {
     dbDeletionProtection: true,
     dbBackupRetentionDays: 14,
     dbPerformanceInsights: true,
+    dbProxy: true,
+    endpointZones: 2,
+  },
+  lean: {
+    dbInstanceClass: 't4g.micro',
+    dbMultiAz: false,
+    dbDeletionProtection: true,
+    dbBackupRetentionDays: 7,
+    dbPerformanceInsights: false,
+    dbProxy: false,
+    endpointZones: 1,
   },
 } as const;
 export type ProfileName = keyof typeof profiles;
@@ -96,7 +112,15 @@ export interface CronConfig {
   runRetentionDays: number;
   dbAuth: DbAuth;
   dbName: string;
+  /** The owner: the migrate function logs in as it (in new mode, the master user). */
   dbUser: string;
+  /**
+   * The role every other function logs in as (lib/app-role.ts), with IAM tokens; null
+   * (`dbAppRole=none`, or dbAuth=secret) leaves them on dbUser.
+   */
+  dbAppRole: string | null;
+  /** RDS Proxy between the functions and the database; false: they connect to the instance. */
+  dbProxy: boolean;
   createVpcEndpoints: boolean;
   /**
    * Alert delivery (`-c alerts=true`, off by default): the functions sit in subnets with no route
@@ -104,6 +128,8 @@ export interface CronConfig {
    * new VPC then gets one NAT gateway for it; the CRM's VPC is expected to have its own route out.
    */
   alerts: boolean;
+  /** Zones (subnets) each interface endpoint is placed in: 2, or 1 for the lean profile. */
+  endpointZones: 1 | 2;
   database: NewDatabaseConfig | ExistingDatabaseConfig;
 }
 
@@ -192,6 +218,18 @@ export function readConfig(node: Pick<Node, 'tryGetContext'>): CronConfig {
   const dbAuth = str('dbAuth') ?? 'iam';
   if (dbAuth !== 'iam' && dbAuth !== 'secret') {
     throw new Error("Context dbAuth must be 'iam' or 'secret'");
+  }
+  let dbAppRole: string | null;
+  try {
+    dbAppRole = parseAppRole(str('dbAppRole'));
+  } catch {
+    throw new Error('Context dbAppRole must be a lowercase PostgreSQL name or none');
+  }
+  // The role logs in with IAM tokens only; with passwords (secret mode) the functions keep dbUser.
+  if (dbAuth === 'secret') dbAppRole = null;
+  const dbProxy = bool('dbProxy', profile.dbProxy);
+  if (!dbProxy && dbAuth === 'secret') {
+    throw new Error('Context dbProxy=false needs dbAuth=iam');
   }
   const issuer = str('jwtIssuer');
   const audience = list('jwtAudience');
@@ -307,6 +345,9 @@ export function readConfig(node: Pick<Node, 'tryGetContext'>): CronConfig {
     dbAuth,
     dbName: identifier('dbName', 'crm_cron'),
     dbUser: identifier('dbUser', 'crm_cron'),
+    dbAppRole,
+    dbProxy,
+    endpointZones: profile.endpointZones,
     // A VPC the CRM already runs usually reaches AWS APIs (NAT or its own endpoints), and a
     // second endpoint with private DNS for the same service would fail to deploy.
     createVpcEndpoints,

@@ -51,10 +51,13 @@ export class CronStack extends Stack {
       scheduling: this.scheduling,
       entry: props.entry,
     });
-    this.migrations = new Migrations(this, 'Migrations', this.functions, [
-      ...this.database.ready,
-      ...this.network.endpoints,
-    ]);
+    this.migrations = new Migrations(
+      this,
+      'Migrations',
+      this.functions,
+      [...this.database.ready, ...this.network.endpoints],
+      this.database,
+    );
     this.sweep = new Sweep(this, 'Sweep', {
       functions: this.functions,
       deadLetterQueue: this.scheduling.deadLetterQueue,
@@ -114,7 +117,9 @@ export class CronStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.api.stage.url });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
     new CfnOutput(this, 'DatabaseEndpoint', { value: this.database.endpointAddress });
-    new CfnOutput(this, 'ProxyEndpoint', { value: this.database.proxy.endpoint });
+    if (this.database.proxy) {
+      new CfnOutput(this, 'ProxyEndpoint', { value: this.database.proxy.endpoint });
+    }
     // What an operator reaches for first: where the logs are, the dead letters, the migrate function.
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.scheduling.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'SweepLogGroup', { value: this.sweep.function.logGroup.logGroupName });
@@ -128,7 +133,10 @@ export class CronStack extends Stack {
     new CfnOutput(this, 'MigrateLogGroup', {
       value: this.migrations.function.logGroup.logGroupName,
     });
-    new CfnOutput(this, 'MigrateFunctionName', { value: this.migrations.function.functionName });
+    new CfnOutput(this, 'MigrateFunctionName', {
+      // What to invoke for a dry run: the launcher where there is one (lean profile).
+      value: (this.migrations.launcher ?? this.migrations.function).functionName,
+    });
     if (this.alerts) {
       new CfnOutput(this, 'AlertEmailTopicArn', { value: this.alerts.emailTopic.topicArn });
       new CfnOutput(this, 'AlertDeliveryLogGroup', {

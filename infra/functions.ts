@@ -13,7 +13,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { AwsRight } from '../lib/http/route-table';
 import type { CronConfig } from './config';
-import { PROXY_PORT, type CronDatabase } from './database';
+import type { CronDatabase } from './database';
 import { acknowledge } from './nag';
 import type { Network } from './network';
 import type { Scheduling } from './scheduling';
@@ -35,7 +35,14 @@ export interface FunctionOptions {
   asyncRetries?: { retryAttempts: number; maxEventAge: Duration };
   /** Subnets other than the functions' own (alert delivery: subnets with a route out). */
   vpcSubnets?: ec2.SubnetSelection;
-  /** Environment beyond what every function gets. */
+  /**
+   * Who the function logs in to the database as: the app role (the default: every function but
+   * one), or the owner, for `migrate` alone (DDL, adoption, the app role's grants).
+   */
+  databaseUser?: 'app' | 'owner';
+  /** Outside the VPC, without database access (the lean profile's migrate-launcher). */
+  outsideVpc?: boolean;
+  /** Variables of this function alone. */
   environment?: Record<string, string>;
 }
 
@@ -104,10 +111,10 @@ export class CronFunctions extends Construct {
       LOG_LEVEL: config.logLevel,
       POWERTOOLS_SERVICE_NAME: 'crm-cron',
       POWERTOOLS_METRICS_NAMESPACE: 'CrmCron',
-      DB_HOST: database.proxy.endpoint,
-      DB_PORT: String(PROXY_PORT),
+      DB_HOST: database.connectHost,
+      DB_PORT: String(database.connectPort),
       DB_NAME: config.dbName,
-      DB_USER: config.dbUser,
+      DB_USER: config.dbAppRole ?? config.dbUser,
       DB_AUTH: config.dbAuth,
       ...(config.dbAuth === 'secret' ? { DB_SECRET_ARN: database.secret.secretArn } : {}),
       SWEEP_INTERVAL_SECONDS: String(config.sweepIntervalMinutes * 60),
@@ -130,6 +137,7 @@ export class CronFunctions extends Construct {
 
   create(name: string, options: FunctionOptions): NodejsFunction {
     const managesSchedules = options.rights.includes('manage-schedules');
+    const user = options.databaseUser ?? 'app';
     const id = name.replace(/(^|-)([a-z])/g, (_, _dash: string, c: string) => c.toUpperCase());
     const fn = new NodejsFunction(this, id, {
       entry: this.props.entry(name),
@@ -143,14 +151,27 @@ export class CronFunctions extends Construct {
       projectRoot: repoRoot,
       depsLockFilePath: path.join(repoRoot, 'package-lock.json'),
       bundling,
-      vpc: this.props.network.vpc,
-      vpcSubnets: options.vpcSubnets ?? this.props.network.subnets,
-      securityGroups: [this.securityGroup],
+      ...(options.outsideVpc
+        ? {}
+        : {
+            vpc: this.props.network.vpc,
+            vpcSubnets: options.vpcSubnets ?? this.props.network.subnets,
+            securityGroups: [this.securityGroup],
+          }),
       // Only functions that move a job's next_run keep exact-time triggers in step.
+      // A function outside the VPC never reaches the database: no database settings.
       environment: {
-        ...this.environment,
+        ...(options.outsideVpc
+          ? { LOG_LEVEL: this.props.config.logLevel, NODE_OPTIONS: '--enable-source-maps' }
+          : this.environment),
         ...(managesSchedules ? this.props.scheduling.environment : {}),
         ...options.environment,
+        ...(user === 'owner'
+          ? {
+              DB_USER: this.props.config.dbUser,
+              DB_APP_ROLE: this.props.config.dbAppRole ?? 'none',
+            }
+          : {}),
       },
       logGroup: new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH }),
       ...(options.deadLetterQueue ? { deadLetterQueue: options.deadLetterQueue } : {}),
@@ -159,7 +180,13 @@ export class CronFunctions extends Construct {
         : { reservedConcurrentExecutions: options.reservedConcurrency }),
       ...(options.asyncRetries ?? {}),
     });
-    this.props.database.grantConnect(fn);
+    if (!options.outsideVpc)
+      this.props.database.grantConnect(
+        fn,
+        user === 'owner'
+          ? this.props.config.dbUser
+          : (this.props.config.dbAppRole ?? this.props.config.dbUser),
+      );
     if (managesSchedules) this.props.scheduling.grantManageSchedules(fn);
     this.byName.set(name, fn);
     return fn;

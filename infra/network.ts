@@ -68,14 +68,24 @@ export class Network extends Construct {
     }
 
     if (config.createVpcEndpoints) {
-      // Only the AWS APIs the functions call: Secrets Manager (secret mode), EventBridge
-      // Scheduler (precise jobs) and SQS (run-now and the dispatching sweep send runs to the
-      // worker queue). Lambda's own logs do not go through the VPC, nor does the worker's
-      // event source (Lambda polls SQS itself).
+      // Only the AWS APIs the functions call: EventBridge Scheduler (precise jobs), SQS (run-now
+      // and the dispatching sweep send runs to the worker queue; the worker's event source is
+      // polled by Lambda itself, outside the VPC), and Secrets Manager in secret mode only (in iam mode no function reads a secret: the proxy reads the
+      // owner's itself, and the lean profile's migrate is handed it). Lambda's own logs do not go
+      // through the VPC. The lean profile puts each endpoint in one zone (half the hourly fee);
+      // functions in the other zone reach it across zones.
+      const subnets: ec2.SubnetSelection =
+        config.endpointZones === 1 && config.database.mode === 'new'
+          ? { ...this.subnets, onePerAz: true, availabilityZones: [this.vpc.availabilityZones[0]!] }
+          : this.subnets;
       const endpoint = (name: string, service: ec2.InterfaceVpcEndpointAwsService) =>
-        this.vpc.addInterfaceEndpoint(name, { service, subnets: this.subnets, open: false });
+        this.vpc.addInterfaceEndpoint(name, { service, subnets, open: false });
+      if (config.dbAuth === 'secret') {
+        this.endpoints.push(
+          endpoint('SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER),
+        );
+      }
       this.endpoints.push(
-        endpoint('SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER),
         endpoint('Scheduler', new ec2.InterfaceVpcEndpointAwsService('scheduler')),
         endpoint('Sqs', ec2.InterfaceVpcEndpointAwsService.SQS),
       );

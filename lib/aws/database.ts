@@ -43,7 +43,7 @@ export function parseAwsDatabaseConfig(env: NodeJS.ProcessEnv): AwsDatabaseConfi
 const SECRET_MAX_AGE_MS = 15 * 60_000;
 const secretCache = new Map<string, { password: Promise<string>; readAt: number }>();
 
-function secretPassword(arn: string, region: string | undefined): Promise<string> {
+export function secretPassword(arn: string, region: string | undefined): Promise<string> {
   const cached = secretCache.get(arn);
   if (cached && Date.now() - cached.readAt < SECRET_MAX_AGE_MS) return cached.password;
   // Loaded on first use from the Lambda runtime's SDK: functions in IAM mode never pay for it.
@@ -75,7 +75,11 @@ function secretPassword(arn: string, region: string | undefined): Promise<string
  */
 export function connectToAwsDatabase(
   config: AwsDatabaseConfig,
-  options: { max?: number } = {},
+  options: {
+    max?: number;
+    /** The owner's password, handed to `migrate` by its launcher (lean profile: no proxy). */
+    password?: string;
+  } = {},
 ): Sql {
   const url = new URL('postgres://placeholder');
   url.hostname = config.host;
@@ -83,7 +87,10 @@ export function connectToAwsDatabase(
   url.pathname = `/${encodeURIComponent(config.database)}`;
   url.username = encodeURIComponent(config.user);
   let password: () => Promise<string>;
-  if (config.auth === 'iam') {
+  const given = options.password;
+  if (given !== undefined) {
+    password = async () => given;
+  } else if (config.auth === 'iam') {
     const region = config.region;
     if (!region)
       throw new Error('Environment variable AWS_REGION is required for IAM authentication');

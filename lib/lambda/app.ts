@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { AppContext } from '../app-context';
+import { parseAppRole } from '../app-role';
 import { connectFromEnvironment } from '../aws/database';
 import { createSchedulerTriggers, type SchedulerTriggerConfig } from '../aws/scheduler-triggers';
 import { DEFAULT_RUN_RETENTION_DAYS } from '../engine/retention';
@@ -34,12 +35,16 @@ const lambdaEnvironment = z.object({
    * within one sweep interval), `always`, or `never` (the sweep runs everything itself).
    */
   DISPATCH: z.enum(['overflow', 'always', 'never']).default('overflow'),
+  DB_APP_ROLE: z.string().optional(),
 });
 
 const settings = lambdaEnvironment.parse(process.env);
 
 /** Run history older than this is removed after each scheduled sweep (contract section 2). */
 export const runRetentionDays = settings.RUN_RETENTION_DAYS;
+
+/** The role `migrate` creates and grants (lib/app-role.ts); null: roles are left alone. */
+export const appRole = parseAppRole(settings.DB_APP_ROLE);
 
 /** Module-level singletons: built once per cold start and reused by every invocation. */
 export const log = createLogger(settings.LOG_LEVEL);

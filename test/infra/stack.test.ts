@@ -301,7 +301,7 @@ describe('functions', () => {
         expect(logGroup.Properties.RetentionInDays).toBe(30);
       }
       template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
-        GroupId: { 'Fn::GetAtt': [id(stack, stack.database.proxySecurityGroup), 'GroupId'] },
+        GroupId: { 'Fn::GetAtt': [id(stack, stack.database.proxySecurityGroup!), 'GroupId'] },
         SourceSecurityGroupId: { 'Fn::GetAtt': [sg, 'GroupId'] },
         FromPort: 5432,
         ToPort: 5432,
@@ -323,7 +323,7 @@ describe('functions', () => {
       const env =
         template.toJSON().Resources[fnId(stack, 'run-due-jobs')].Properties.Environment.Variables;
       expect(env).toMatchObject({
-        DB_HOST: { 'Fn::GetAtt': [id(stack, stack.database.proxy), 'Endpoint'] },
+        DB_HOST: { 'Fn::GetAtt': [id(stack, stack.database.proxy!), 'Endpoint'] },
         DB_PORT: '5432',
         POWERTOOLS_SERVICE_NAME: 'crm-cron',
         POWERTOOLS_METRICS_NAMESPACE: 'CrmCron',
@@ -455,7 +455,7 @@ describe('database and proxy', () => {
         JSON.stringify({ 'Fn::GetAtt': [dbSgId, 'GroupId'] }),
     );
     expect(ingress.map((r) => r.Properties.SourceSecurityGroupId['Fn::GetAtt'][0])).toEqual([
-      id(stack, stack.database.proxySecurityGroup),
+      id(stack, stack.database.proxySecurityGroup!),
     ]);
     expect(ingress.every((r) => r.Properties.CidrIp === undefined)).toBe(true);
   });
@@ -467,7 +467,7 @@ describe('database and proxy', () => {
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
       GroupId: existingContext.existingDbSecurityGroupId,
       SourceSecurityGroupId: {
-        'Fn::GetAtt': [id(stack, stack.database.proxySecurityGroup), 'GroupId'],
+        'Fn::GetAtt': [id(stack, stack.database.proxySecurityGroup!), 'GroupId'],
       },
       FromPort: 5432,
     });
@@ -502,9 +502,14 @@ describe('database and proxy', () => {
     const services = Object.values(template.findResources('AWS::EC2::VPCEndpoint')).map((e) =>
       JSON.stringify(e.Properties.ServiceName),
     );
-    expect(services.some((s) => s.includes('.secretsmanager'))).toBe(true);
+    // In iam mode no function reads a secret (the proxy reads the owner's itself).
+    expect(services.some((s) => s.includes('.secretsmanager'))).toBe(false);
     expect(services.some((s) => s.includes('.scheduler'))).toBe(true);
     expect(services.some((s) => s.includes('.sqs'))).toBe(true);
+    const secretMode = Object.values(variant.template.findResources('AWS::EC2::VPCEndpoint'));
+    expect(
+      secretMode.some((e) => JSON.stringify(e.Properties.ServiceName).includes('.secretsmanager')),
+    ).toBe(true);
     existing.template.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
   });
 });
@@ -616,7 +621,7 @@ describe('migrations at deploy', () => {
         InvocationType: 'RequestResponse',
         HandlerArn: stack.resolve(migrate?.currentVersion.functionArn),
       });
-      const proxy = stack.database.proxy;
+      const proxy = stack.database.proxy!;
       const after = [id(stack, proxy), id(stack, proxy.node.findChild('ProxyTargetGroup'))];
       if (stack === fresh.stack)
         after.push(id(stack, stack.node.findChild('Database').node.findChild('Instance')));
@@ -818,7 +823,7 @@ describe('alarms', () => {
                 Namespace: 'AWS/RDS',
                 MetricName: 'MaxDatabaseConnectionsAllowed',
                 Dimensions: [
-                  { Name: 'ProxyName', Value: stack.resolve(stack.database.proxy.dbProxyName) },
+                  { Name: 'ProxyName', Value: stack.resolve(stack.database.proxy!.dbProxyName) },
                 ],
               },
             }),
@@ -1190,5 +1195,141 @@ describe('operator console (-c console=true)', () => {
     expect(Object.keys(template.toJSON().Outputs)).toEqual(
       expect.arrayContaining(['ConsoleUrl', 'ConsoleUserPoolId']),
     );
+  });
+});
+
+describe('database logins: the app role, and the owner for migrate alone', () => {
+  let lean: Synthesized;
+  let noRole: Synthesized;
+  beforeAll(() => {
+    lean = synth({ profile: 'lean' });
+    noRole = synth({ dbAppRole: 'none' });
+  }, 120_000);
+
+  /** DB_USER of every function that has one, by function name. */
+  const dbUsers = ({ stack, template }: Synthesized) => {
+    const resources = template.toJSON().Resources;
+    return Object.fromEntries(
+      [...stack.functions.byName.entries()]
+        .map(([name, fn]) => [
+          name,
+          resources[id(stack, fn)].Properties.Environment?.Variables?.DB_USER,
+        ])
+        .filter(([, user]) => user !== undefined),
+    ) as Record<string, string>;
+  };
+  /** The database users each function's role may log in as (rds-db:connect), by function name. */
+  const connectUsers = ({ stack, template }: Synthesized) => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    return Object.fromEntries(
+      [...stack.functions.byName.entries()].map(([name, fn]) => {
+        const roleId = id(stack, fn.role!);
+        const users = policies
+          .filter((p) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
+          .flatMap((p) => p.Properties.PolicyDocument.Statement)
+          .filter((st: { Action: unknown }) => JSON.stringify(st.Action).includes('rds-db:connect'))
+          .map(
+            (st: { Resource: unknown }) => /"\/([a-z_]+)"/.exec(JSON.stringify(st.Resource))?.[1],
+          );
+        return [name, users];
+      }),
+    ) as Record<string, string[]>;
+  };
+
+  it.each([
+    ['new', () => fresh],
+    ['existing', () => existing],
+    ['lean', () => lean],
+  ] as const)('%s: no function but migrate logs in as the master user (dbUser)', (_, get) => {
+    const synthesized = get();
+    const users = dbUsers(synthesized);
+    const connects = connectUsers(synthesized);
+    expect(Object.keys(users).length).toBeGreaterThan(10);
+    for (const [name, user] of Object.entries(users)) {
+      const expected = name === 'migrate' ? 'crm_cron' : 'crm_cron_app';
+      expect(user, name).toBe(expected);
+      expect(connects[name], name).toEqual([expected]);
+    }
+    // migrate creates and grants the role it is told of.
+    const migrate = synthesized.template.toJSON().Resources[fnId(synthesized.stack, 'migrate')];
+    expect(migrate.Properties.Environment.Variables.DB_APP_ROLE).toBe('crm_cron_app');
+  });
+
+  it('the proxy logs in to the database as the app role with IAM (end-to-end), the owner with its secret', () => {
+    const { stack, template } = fresh;
+    template.hasResourceProperties('AWS::RDS::DBProxy', {
+      DefaultAuthScheme: 'IAM_AUTH',
+      Auth: [Match.objectLike({ AuthScheme: 'SECRETS', IAMAuth: 'REQUIRED' })],
+    });
+    const proxyRole = id(stack, stack.database.node.findChild('ProxyRole'));
+    const policies = JSON.stringify(
+      Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+        JSON.stringify(p.Properties.Roles).includes(`"${proxyRole}"`),
+      ),
+    );
+    expect(policies).toContain('rds-db:connect');
+    const instance = id(stack, stack.database.node.findChild('Instance'));
+    expect(policies).toContain(`"${instance}","DbiResourceId"`);
+    expect(policies).toMatch(/\/crm_cron_app"/);
+  });
+
+  it('dbAppRole=none (and secret mode) leave every function on dbUser, the proxy on secrets', () => {
+    for (const synthesized of [noRole, variant]) {
+      expect(new Set(Object.values(dbUsers(synthesized)))).toEqual(new Set(['crm_cron']));
+      const proxy = Object.values(synthesized.template.findResources('AWS::RDS::DBProxy'))[0];
+      expect(proxy?.Properties.DefaultAuthScheme).toBeUndefined();
+    }
+  });
+
+  it('lean: no proxy, no Secrets Manager endpoint, one Scheduler endpoint in one zone; cdk-nag clean', () => {
+    const { stack, template, findings, synthError } = lean;
+    expect(synthError).toBeUndefined();
+    expect(describeFindings(findings)).toEqual([]);
+    template.resourceCountIs('AWS::RDS::DBProxy', 0);
+    const endpoints = Object.values(template.findResources('AWS::EC2::VPCEndpoint'));
+    expect(endpoints.map((e) => JSON.stringify(e.Properties.ServiceName))).toEqual([
+      expect.stringContaining('.scheduler'),
+    ]);
+    expect(endpoints[0]!.Properties.SubnetIds).toHaveLength(1);
+    // The functions connect to the instance itself, which admits them only.
+    const instance = id(stack, stack.database.node.findChild('Instance'));
+    const env =
+      template.toJSON().Resources[fnId(stack, 'run-due-jobs')].Properties.Environment.Variables;
+    expect(env.DB_HOST).toEqual({ 'Fn::GetAtt': [instance, 'Endpoint.Address'] });
+    expect(env.DB_PORT).toBe('5432');
+    const [dbSg] = stack.database.instanceSecurityGroups;
+    const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).filter(
+      (r) =>
+        JSON.stringify(r.Properties.GroupId) ===
+        JSON.stringify({ 'Fn::GetAtt': [id(stack, dbSg!), 'GroupId'] }),
+    );
+    expect(ingress.map((r) => r.Properties.SourceSecurityGroupId['Fn::GetAtt'][0])).toEqual([
+      id(stack, stack.functions.securityGroup),
+    ]);
+  });
+
+  it('lean: the deploy trigger runs migrate-launcher outside the VPC, which may read the owner secret and invoke migrate', () => {
+    const { stack, template } = lean;
+    const launcher = must(stack.migrations.launcher, 'launcher');
+    const resources = template.toJSON().Resources;
+    const launcherFn = resources[id(stack, launcher)];
+    expect(launcherFn.Properties.VpcConfig).toBeUndefined();
+    expect(resources[fnId(stack, 'migrate')].Properties.VpcConfig).toBeDefined();
+    const trigger = Object.values(template.findResources('Custom::Trigger'))[0];
+    expect(trigger?.Properties.HandlerArn).toEqual(
+      stack.resolve(launcher.currentVersion.functionArn),
+    );
+    const launcherRole = id(stack, launcher.role!);
+    const policies = JSON.stringify(
+      Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+        JSON.stringify(p.Properties.Roles).includes(`"${launcherRole}"`),
+      ),
+    );
+    expect(policies).toContain('secretsmanager:GetSecretValue');
+    expect(policies).toContain('lambda:InvokeFunction');
+    expect(policies).not.toContain('rds-db:connect');
+    expect(launcherFn.Properties.Environment.Variables.MIGRATE_FUNCTION_NAME).toEqual({
+      Ref: fnId(stack, 'migrate'),
+    });
   });
 });
