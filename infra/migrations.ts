@@ -1,4 +1,5 @@
-import { CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import type { CfnElement } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { acknowledge } from './nag';
 import * as triggers from 'aws-cdk-lib/triggers';
 import { Construct } from 'constructs';
