@@ -57,9 +57,20 @@ const guarded = await startLocalServer({
   port: 0,
   tokens: parseLocalTokens(undefined, TOKEN),
 });
+// Commands that send $ACME_TOKEN or $ADMIN_TOKEN go to a server with a tenant and an admin caller.
+const ACME_TOKEN = 'docs-acme-token-0123456789';
+const ADMIN_TOKEN = 'docs-admin-token-0123456789';
+const callers = await startLocalServer({
+  app,
+  log: silentLog,
+  host: '127.0.0.1',
+  port: 0,
+  tokens: parseLocalTokens(`${ACME_TOKEN}:alice:acme,${ADMIN_TOKEN}:ops:*`, undefined),
+});
 afterAll(async () => {
   await open.close();
   await guarded.close();
+  await callers.close();
 });
 
 /** The job `$JOB_ID` names: one per executor a block may ask for with `<!-- JOB_ID: name -->`. */
@@ -125,7 +136,11 @@ describe('curl commands in README.md and docs/', () => {
         command.includes(DOCUMENTED_BASE) || /\$\{?API_URL/.test(command),
         `address ${DOCUMENTED_BASE} or $API_URL`,
       ).toBe(true);
-      const server = command.includes('$CRON_API_TOKEN') ? guarded : open;
+      const server = /\$(ACME|ADMIN)_TOKEN/.test(command)
+        ? callers
+        : command.includes('$CRON_API_TOKEN')
+          ? guarded
+          : open;
       // Each command starts from the same state: no jobs but the one $JOB_ID names.
       await sql`truncate cron_job cascade`;
       const fixture = fixtures[executor];
@@ -141,6 +156,8 @@ describe('curl commands in README.md and docs/', () => {
         JOB_ID: job.id,
         API_URL: server.url,
         CRON_API_TOKEN: TOKEN,
+        ACME_TOKEN,
+        ADMIN_TOKEN,
         AWS_REGION: 'eu-central-1',
         AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
         AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',

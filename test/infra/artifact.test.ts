@@ -169,6 +169,13 @@ describe('bundles as shipped', () => {
     expect(second?.value).toEqual({
       applied: [],
       adoption: { adopt: false, jobs: [], deactivated: [] },
+      // The role exists since the template migrated: grants made exact again, nothing skipped.
+      app_role: {
+        role: 'crm_cron_app',
+        created: false,
+        granted: expect.arrayContaining(['cron_job', 'cron_job_run', 'cron_job_audit']),
+        skipped: [],
+      },
       seeded: [],
     });
 
