@@ -40,7 +40,8 @@ describe('npm run cost', () => {
     expect(lean.idle.map((line) => line.item)).not.toContain('RDS Proxy');
     const development = byName('development');
     expect(development.idle.find((line) => line.item === 'RDS Proxy')?.monthly).toBe(21.9);
-    expect(development.idleTotal - lean.idleTotal).toBeCloseTo(21.9 + 7.3 + 0.1, 2);
+    // The proxy, and the second zone of the Scheduler and SQS endpoints.
+    expect(development.idleTotal - lean.idleTotal).toBeCloseTo(21.9 + 7.3 + 7.3 + 0.1, 2);
   });
 
   it('follows the template: a resource added is a line added', () => {

@@ -1281,7 +1281,7 @@ describe('database logins: the app role, and the owner for migrate alone', () =>
     }
   });
 
-  it('lean: no proxy, no Secrets Manager endpoint, one Scheduler endpoint in one zone; cdk-nag clean', () => {
+  it('lean: no proxy, no Secrets Manager endpoint, the Scheduler and SQS endpoints in one zone; cdk-nag clean', () => {
     const { stack, template, findings, synthError } = lean;
     expect(synthError).toBeUndefined();
     expect(describeFindings(findings)).toEqual([]);
@@ -1289,8 +1289,9 @@ describe('database logins: the app role, and the owner for migrate alone', () =>
     const endpoints = Object.values(template.findResources('AWS::EC2::VPCEndpoint'));
     expect(endpoints.map((e) => JSON.stringify(e.Properties.ServiceName))).toEqual([
       expect.stringContaining('.scheduler'),
+      expect.stringContaining('.sqs'),
     ]);
-    expect(endpoints[0]!.Properties.SubnetIds).toHaveLength(1);
+    for (const endpoint of endpoints) expect(endpoint.Properties.SubnetIds).toHaveLength(1);
     // The functions connect to the instance itself, which admits them only.
     const instance = id(stack, stack.database.node.findChild('Instance'));
     const env =
