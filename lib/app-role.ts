@@ -22,6 +22,8 @@ export const APP_TABLE_PRIVILEGES: Readonly<Record<string, readonly Privilege[]>
   cron_job_run_log: READ_WRITE,
   cron_job_secret: READ_WRITE,
   cron_sweep_state: READ_WRITE,
+  // Backfill slots: queued by the API, taken by the sweep.
+  cron_job_backfill: READ_WRITE,
   cron_alert_destination: READ_WRITE,
   cron_alert_rule: READ_WRITE,
   // The outbox and delivery log: written by the run-outcome statement and the delivery side.

@@ -50,6 +50,7 @@ describe('migrations', () => {
       'cron_job',
       'cron_job_audit',
       'cron_job_dependency_event',
+      'cron_job_backfill',
       'cron_job_run',
       'cron_job_run_log',
       'cron_job_secret',

@@ -1,7 +1,8 @@
 import type { Sql } from '../db';
 import type { RunnableJob } from './execute';
 import { AFTER_PREFIX, nextSlot } from '../schedule';
-import { insertClaimedRuns, type RunClaim } from './run-state';
+import { planClaim, type CatchUpPolicy, type ClaimPlan } from './catch-up';
+import { insertClaimedRuns, spreadOffsetSql, type RunClaim } from './run-state';
 
 export interface ClaimedRun extends RunnableJob {
   run_id: string;
@@ -10,6 +11,8 @@ export interface ClaimedRun extends RunnableJob {
   due_at: Date;
   /** Set when the job cannot be run at all (its stored schedule no longer parses). */
   invalid_schedule: string | null;
+  /** Catch-up `all`: the job's next slot is due already; claim it again once this run is done. */
+  behind: boolean;
 }
 
 export interface SkippedSlot {
@@ -38,6 +41,11 @@ interface DueRow extends Omit<RunnableJob, 'attempt'> {
   overlap: 'skip' | 'queue_one' | 'allow';
   queued_for: Date | null;
   triggered_by: string | null;
+  catch_up: CatchUpPolicy;
+  catch_up_window_seconds: number;
+  spread_offset_ms: number;
+  starts_at: Date | null;
+  ends_at: Date | null;
   /** Its running runs leave no room for another (overlap `allow`: `max_concurrent_runs` of them). */
   busy: boolean;
   /** The lane a new run takes: 0, or the lowest free one below `max_concurrent_runs` (`allow`). */
@@ -62,6 +70,10 @@ interface DueRow extends Omit<RunnableJob, 'attempt'> {
  *   concurrent runs in the database, whatever races the check above.
  * - `after:` jobs have no slots: their `next_run` is set when their upstream jobs succeeded
  *   (dependencies.ts), and claiming it runs them with trigger `dependency` and no next slot.
+ * - Of several due slots of a schedule at most one runs; the others are recorded as one `missed`
+ *   run, by the job's catch-up policy (catch-up.ts), and `next_run` moves to the first slot whose
+ *   run time (slot + spread offset) is after `now` (catch-up `all`: the slot after the one it
+ *   runs). A busy catch-up `all` job is not claimed: its backlog waits for the run in progress.
  * - A retry still pending when its job's next slot is due is superseded by that slot (recorded as
  *   a `skipped` retry run); the superseded slot counts as failed towards `pause_after_failures`.
  * Jobs whose timeout exceeds `maxTimeoutSeconds` (the sweep's time budget) stay due.
@@ -91,7 +103,8 @@ export async function claimDueJobs(
   return sql.begin(async (tx) => {
     const columns = tx`j.id, j.name, j.tenant_id, j.function_name, j.metadata, j.timeout_seconds,
       j.schedule, j.timezone, j.next_run, j.retry_at, j.retry_for, j.retry_attempt,
-      j.pause_after_failures, j.overlap, j.queued_for, j.triggered_by`;
+      j.pause_after_failures, j.overlap, j.queued_for, j.triggered_by, j.catch_up,
+      j.catch_up_window_seconds, j.starts_at, j.ends_at, ${spreadOffsetSql(tx, 'j')} as spread_offset_ms`;
     const running = tx`exists (select from cron_job_run r where r.job_id = j.id and r.status = 'running')`;
     // Only `allow` jobs count their runs and look for a free lane; the rest keep the one probe.
     const busy = tx`case when j.overlap = 'allow' then (select count(*) from cron_job_run r
@@ -113,6 +126,7 @@ export async function claimDueJobs(
               ? tx`j.id = any(${options.ids}::uuid[]) and j.next_run <= ${now}`
               : tx`j.next_run <= ${now}`
         } and j.timeout_seconds <= ${options.maxTimeoutSeconds}
+          and (j.catch_up <> 'all' or not ${busy})
         ${options.ids ? tx`` : tx`order by j.next_run`}
         limit ${options.limit}
         for update of j skip locked
@@ -168,12 +182,39 @@ export async function claimDueJobs(
       }
       return slot;
     };
-    const claims = due.map((job): RunClaim & { job: DueRow; problem: string | null } => {
+    // A schedule's due slots: which runs, which are missed (catch-up.ts). Slots are computed once
+    // per distinct (schedule, time zone, instant) in the batch: a herd of jobs due at the same
+    // slot costs one computation, whatever their spread offsets.
+    const known = new Map<string, Date | null>();
+    const planFor = (job: DueRow): { plan: ClaimPlan; problem: string | null } => {
+      const first = new Date(job.next_run!.getTime() - job.spread_offset_ms);
+      const next = (after: Date) => {
+        const key = `${job.schedule}\u0000${job.timezone}\u0000${after.getTime()}`;
+        let slot = known.get(key);
+        if (slot === undefined) {
+          slot = nextSlot(job.schedule, job.timezone, after);
+          known.set(key, slot);
+        }
+        return slot;
+      };
+      try {
+        return { plan: planClaim(job, first, now, next), problem: null };
+      } catch (error) {
+        // The stored schedule no longer parses: the run records why and the job stops.
+        return {
+          plan: { run: first, missed: null, next: null, behind: false },
+          problem: (error as Error).message,
+        };
+      }
+    };
+    type Claim = RunClaim & { job: DueRow; problem: string | null; behind: boolean };
+    const claims = due.map((job): Claim => {
       const trigger = job.schedule.startsWith(AFTER_PREFIX) ? 'dependency' : 'schedule';
       if (job.kind === 'retry') {
         return {
           job,
           problem: null,
+          behind: false,
           job_id: job.id,
           scheduled_for: job.retry_for!,
           attempt: job.retry_attempt!,
@@ -186,24 +227,40 @@ export async function claimDueJobs(
           superseded: null,
           consecutive_failures: null,
           pause_reason: null,
+          missed: null,
         };
       }
+      // A slot of a schedule: of its due slots, the catch-up policy picks the one that runs.
+      const planned =
+        job.kind === 'slot' && trigger === 'schedule'
+          ? planFor(job)
+          : { plan: null, problem: null };
+      const plan = planned.plan;
       // A queued slot runs once the job is free, before a slot due at the same time (which then
       // waits in its place): the waiting slot is the older one.
       const slot: { next: Date | null; problem: string | null } =
-        job.kind === 'queued' ? { next: job.next_run, problem: null } : slotAfterNow(job);
-      let scheduledFor = job.kind === 'queued' ? job.queued_for! : job.next_run!;
+        job.kind === 'queued'
+          ? { next: job.next_run, problem: null }
+          : plan
+            ? { next: plan.next?.runAt ?? null, problem: planned.problem }
+            : slotAfterNow(job);
+      // The slot that comes up now (for a schedule: the one its catch-up policy runs).
+      const dueSlot = plan ? (plan.run ?? plan.missed?.last ?? job.next_run!) : job.next_run!;
+      let scheduledFor = job.kind === 'queued' ? job.queued_for! : dueSlot;
       let queuedFor: Date | null = null;
-      let status: RunClaim['status'] = 'running';
-      if (job.kind === 'slot' && job.busy) {
+      let status: RunClaim['status'] = plan && plan.run === null ? null : 'running';
+      if (status === null) {
+        // Every due slot was missed: nothing runs, a waiting slot keeps waiting.
+        queuedFor = job.queued_for;
+      } else if (job.kind === 'slot' && job.busy) {
         queuedFor = job.queued_for;
         if (job.overlap === 'queue_one' && job.queued_for === null) {
-          queuedFor = job.next_run;
+          queuedFor = dueSlot;
           status = 'queued';
         } else status = 'skipped';
       } else if (job.kind === 'slot' && job.queued_for !== null) {
         scheduledFor = job.queued_for;
-        queuedFor = job.next_run;
+        queuedFor = dueSlot;
       }
       const supersedes =
         status !== 'queued' && job.retry_for !== null && job.retry_attempt !== null;
@@ -215,6 +272,7 @@ export async function claimDueJobs(
       return {
         job,
         problem: slot.problem,
+        behind: plan?.behind ?? false,
         job_id: job.id,
         scheduled_for: scheduledFor,
         attempt: 1,
@@ -224,6 +282,7 @@ export async function claimDueJobs(
         lane: job.lane,
         triggered_by: trigger === 'dependency' ? job.triggered_by : null,
         status,
+        missed: plan?.missed ?? null,
         superseded: supersedes
           ? { scheduled_for: job.retry_for!, attempt: job.retry_attempt! }
           : null,
@@ -237,7 +296,7 @@ export async function claimDueJobs(
     const deadline = new Date(now.getTime() + options.leaseSeconds * 1000);
     const inserted = await insertClaimedRuns(
       tx,
-      claims.map(({ job: _, problem: __, ...claim }) => claim),
+      claims.map(({ job: _, problem: __, behind: ___, ...claim }) => claim),
       { now, deadline },
       { dispatched: options.dispatched ?? false },
     );
@@ -245,7 +304,7 @@ export async function claimDueJobs(
     // The insert returns its rows in an unspecified order: keep the order of `due`.
     const insertedByJob = new Map(inserted.map((row) => [row.job_id, row]));
     const result: ClaimResult = { claimed: due.length, runnable: [], skipped: [] };
-    for (const { job, problem, scheduled_for, attempt } of claims) {
+    for (const { job, problem, behind, scheduled_for, attempt } of claims) {
       const row = insertedByJob.get(job.id);
       if (!row) continue;
       if (row.status === 'skipped') {
@@ -262,8 +321,12 @@ export async function claimDueJobs(
         attempt,
         run_id: row.id,
         scheduled_for,
-        due_at: job.kind === 'retry' ? job.retry_at! : scheduled_for,
+        due_at:
+          job.kind === 'retry'
+            ? job.retry_at!
+            : new Date(scheduled_for.getTime() + job.spread_offset_ms),
         invalid_schedule: problem,
+        behind,
       });
     }
     return result;

@@ -1,6 +1,7 @@
 import { jsonb, type Sql, type TransactionSql } from '../db';
-import { ENGINE_ACTOR } from './run-state';
-import { AFTER_PREFIX, nextSlot } from '../schedule';
+import { AFTER_PREFIX } from '../schedule';
+import { nextRunOf } from './catch-up';
+import { ENGINE_ACTOR, spreadOffsetSql } from './run-state';
 
 /**
  * A job's pause state, each move written once. A paused job is inactive (`is_active` false,
@@ -37,8 +38,9 @@ export async function pauseJob(
 }
 
 /**
- * Makes a paused job active again from its first slot strictly after `from`. A job whose schedule
- * has no slot after `from` (a one-off already past) stays inactive, its pause cleared.
+ * Makes a paused job active again from its first slot strictly after `from` (inside its active
+ * window, at its spread offset). A job whose schedule has no slot after `from` (a one-off already
+ * past, an active window that has ended) stays inactive, its pause cleared.
  */
 export async function resumeJob(
   tx: TransactionSql,
@@ -46,7 +48,20 @@ export async function resumeJob(
   from: Date,
   now: Date,
 ): Promise<void> {
-  const next = nextSlot(job.schedule, job.timezone, from);
+  const [timing] = await tx<{ starts_at: Date | null; ends_at: Date | null; offset: number }[]>`
+    select starts_at, ends_at, ${spreadOffsetSql(tx, 'cron_job')} as offset
+    from cron_job where id = ${job.id}`;
+  const next =
+    nextRunOf(
+      {
+        schedule: job.schedule,
+        timezone: job.timezone,
+        spread_offset_ms: timing?.offset ?? 0,
+        starts_at: timing?.starts_at ?? null,
+        ends_at: timing?.ends_at ?? null,
+      },
+      from,
+    )?.runAt ?? null;
   // An `after:` job has no slots: it is active again, waiting for its upstream jobs.
   const active = next !== null || job.schedule.startsWith(AFTER_PREFIX);
   await tx`

@@ -7,6 +7,8 @@ import type { FinishedStatus } from './execute';
 /**
  * Every statement that moves a run between states, each written once. A run's life:
  *
+ *   (due slots passed over) --insertClaimedRuns--> missed       (one run per gap, finished at once)
+ *   (queued backfill slot) --insertBackfillRuns--> running      (trigger `schedule`, next attempt)
  *   (claimed slot)  --insertClaimedRuns--> running | skipped     (trigger `schedule`, attempt 1)
  *   (claimed slot, job busy, overlap queue_one) --insertClaimedRuns--> no run; job.queued_for
  *   (queued slot, job free) --insertClaimedRuns--> running      (trigger `schedule`, attempt 1)
@@ -64,7 +66,9 @@ export interface RunClaim {
    * `skipped` when the job is busy (its runs in progress leave no room); `queued` when the slot
    * waits in `queued_for` instead (no run row yet).
    */
-  status: 'running' | 'skipped' | 'queued';
+  status: 'running' | 'skipped' | 'queued' | null;
+  /** Due slots passed over by this claim (catch-up.ts): recorded as one `missed` run. */
+  missed?: { first: Date; last: Date; count: number } | null;
   /** A pending retry this slot supersedes: recorded as a `skipped` run of that slot and attempt. */
   superseded: { scheduled_for: Date; attempt: number } | null;
   /** The job's `consecutive_failures` once the superseded slot counts as failed; null: unchanged. */
@@ -81,6 +85,29 @@ export interface InsertedRun {
 
 /** Who pauses a job when its failures reach `pause_after_failures`. */
 export const ENGINE_ACTOR = 'engine';
+
+/**
+ * The offset of a job's runs within their slot, in milliseconds, for the job row `alias`
+ * (cron_spread_offset_ms, migration 35, holds the formula; a job without spread skips the call).
+ */
+export function spreadOffsetSql(sql: Sql | TransactionSql, alias: string): SqlFragment {
+  // `alias` is a constant of the calling statement, never input; dots split it into identifiers.
+  const column = (name: string) => sql(`${alias}.${name}`);
+  return sql`(case when ${column('spread_seconds')} = 0 then 0
+    else cron_spread_offset_ms(${column('id')}, ${column('spread_seconds')}) end)`;
+}
+
+/** A job's spread offset in milliseconds, from its id (cron_spread_offset_ms), without a job row. */
+export async function spreadOffsetOf(
+  sql: Sql | TransactionSql,
+  jobId: string,
+  spreadSeconds: number,
+): Promise<number> {
+  if (spreadSeconds === 0) return 0;
+  const [row] = await sql<{ offset: number }[]>`
+    select cron_spread_offset_ms(${jobId}::uuid, ${spreadSeconds}::int) as offset`;
+  return row!.offset;
+}
 
 /** A superseded retry's note, stored as its run's `error`. */
 export function supersededNote(slot: Date): string {
@@ -118,10 +145,13 @@ export async function insertClaimedRuns(
         ${byClaim((c) => c.superseded?.scheduled_for ?? null)}::timestamptz[],
         ${byClaim((c) => c.superseded?.attempt ?? null)}::integer[],
         ${byClaim((c) => (c.superseded ? supersededNote(c.scheduled_for) : null))}::text[],
-        ${byClaim((c) => c.consecutive_failures)}::integer[], ${byClaim((c) => c.pause_reason)}::text[]
+        ${byClaim((c) => c.consecutive_failures)}::integer[], ${byClaim((c) => c.pause_reason)}::text[],
+        ${byClaim((c) => c.missed?.first ?? null)}::timestamptz[],
+        ${byClaim((c) => c.missed?.last ?? null)}::timestamptz[],
+        ${byClaim((c) => c.missed?.count ?? null)}::integer[]
       ) as c(job_id, scheduled_for, attempt, trigger, next_run, queued_for, lane, triggered_by,
         status, superseded_for, superseded_attempt, superseded_note, consecutive_failures,
-        pause_reason)
+        pause_reason, missed_first, missed_last, missed_count)
     ), advanced as (
       update cron_job j set
         next_run = case when c.pause_reason is null then c.next_run end,
@@ -134,9 +164,17 @@ export async function insertClaimedRuns(
           else j.metadata || jsonb_build_object('consecutive_failures', c.consecutive_failures) end,
         paused_at = case when c.pause_reason is null then j.paused_at else ${now} end,
         paused_by = case when c.pause_reason is null then j.paused_by else ${ENGINE_ACTOR} end,
-        paused_reason = coalesce(c.pause_reason, j.paused_reason)
+        paused_reason = coalesce(c.pause_reason, j.paused_reason),
+        missed_count = least(j.missed_count::bigint + coalesce(c.missed_count, 0), 2147483647)
       from c
       where j.id = c.job_id
+    ), missed as (
+      insert into cron_job_run (job_id, scheduled_for, trigger, attempt, status, started_at,
+        finished_at, duration_ms, missed_count, missed_last)
+      select c.job_id, c.missed_first, 'schedule', 1, 'missed', ${now}, ${now}, 0, c.missed_count,
+        c.missed_last
+      from c where c.missed_first is not null
+      on conflict do nothing
     ), superseded as (
       insert into cron_job_run (job_id, scheduled_for, trigger, attempt, status, started_at,
         finished_at, duration_ms, error)
@@ -158,6 +196,46 @@ export async function insertClaimedRuns(
     where c.pause_reason is null and c.status <> 'queued'
     on conflict do nothing
     returning id, job_id, status`;
+}
+
+/** A run that did not run its slot: a backfill may still run that slot. */
+export const NOT_RUN_STATUSES = ['missed', 'skipped'] as const;
+
+/**
+ * Takes queued backfill slots (cron_job_backfill) off the queue and inserts a `running` run for
+ * each (trigger `schedule`, lease until `deadline`), in the caller's transaction, which has locked
+ * the jobs. A slot that has run meanwhile (any run of it but `missed` or `skipped`) is only taken
+ * off the queue. The run's attempt is the next free one for its slot, so a slot recorded `missed`
+ * or `skipped` at attempt 1 runs as attempt 2. The one-run-per-attempt and one-running-run-per-job
+ * constraints hold as for every run: a conflicting insert does nothing (the slot is gone from the
+ * queue then; it ran, or is running).
+ */
+export async function insertBackfillRuns(
+  tx: TransactionSql,
+  slots: { job_id: string; scheduled_for: Date }[],
+  times: { now: Date; deadline: Date },
+): Promise<{ id: string; job_id: string; scheduled_for: Date; attempt: number }[]> {
+  if (slots.length === 0) return [];
+  return tx<{ id: string; job_id: string; scheduled_for: Date; attempt: number }[]>`
+    with c as (
+      select * from unnest(${column(slots, (s) => s.job_id)}::uuid[],
+        ${column(slots, (s) => s.scheduled_for)}::timestamptz[]) as c(job_id, scheduled_for)
+    ), taken as (
+      delete from cron_job_backfill b using c
+      where b.job_id = c.job_id and b.scheduled_for = c.scheduled_for
+      returning b.job_id, b.scheduled_for
+    )
+    insert into cron_job_run (job_id, scheduled_for, trigger, attempt, status, started_at, deadline)
+    select t.job_id, t.scheduled_for, 'schedule',
+      coalesce((select max(r.attempt) from cron_job_run r
+        where r.job_id = t.job_id and r.scheduled_for = t.scheduled_for), 0) + 1,
+      'running', ${times.now}, ${times.deadline}
+    from taken t
+    where not exists (select from cron_job_run r
+      where r.job_id = t.job_id and r.scheduled_for = t.scheduled_for
+        and r.status <> all(${[...NOT_RUN_STATUSES]}::text[]))
+    on conflict do nothing
+    returning id, job_id, scheduled_for, attempt`;
 }
 
 /**
@@ -371,7 +449,9 @@ export async function releaseRuns(
         ${options.notPickedUp ? sql`and dispatched_at is not null` : sql``}
       returning job_id, scheduled_for, trigger, attempt, started_at, triggered_by
     ), slots as (
-      update cron_job j set next_run = r.scheduled_for, is_active = true,
+      update cron_job j
+      set next_run = r.scheduled_for + ${spreadOffsetSql(sql, 'j')} * interval '1 millisecond',
+        is_active = true,
         triggered_by = coalesce(r.triggered_by, j.triggered_by)
       from released r
       where r.trigger in ('schedule', 'dependency') and j.id = r.job_id

@@ -151,6 +151,8 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
   let claimSize = Math.max(1, Math.min(options.firstClaimSize ?? concurrency, claimBatchSize));
   let exhausted = false;
   const claimers = options.only ? 1 : recorderOptions.writers;
+  // Catch-up `all` jobs whose next slot is due already: claimed again once their run is recorded.
+  const behind = new Set<string>();
   // A database failure stops further claims; jobs already started still finish and are recorded.
   let failure: unknown;
 
@@ -234,6 +236,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
     }
     dispatchPolicy?.observe(batch.runnable);
     recorder.track(batch.runnable.map((run) => run.run_id));
+    for (const run of batch.runnable) if (run.behind) behind.add(run.id);
     queue.push(...batch.runnable);
   };
 
@@ -311,6 +314,24 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
   };
 
   await Promise.all(Array.from({ length: concurrency }, worker));
+  // Catch-up rounds: each job behind runs its next slot, one run of a job at a time (its previous
+  // outcome is written first, so the claim does not find it busy), until none is behind or the
+  // time budget is spent.
+  while (behind.size > 0 && !failure && !options.only && secondsLeft() >= 1) {
+    while (claims.size > 0) await Promise.all(claims);
+    try {
+      await recorder.flush();
+    } catch (error) {
+      failure ??= error;
+      break;
+    }
+    order = [...behind];
+    behind.clear();
+    orderRead = true;
+    claimedFromOrder = 0;
+    exhausted = false;
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  }
   // Workers stop at a failure while other claims may still be under way: what those claim is
   // given back below with the rest that never started.
   while (claims.size > 0) await Promise.all(claims);

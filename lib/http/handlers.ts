@@ -87,9 +87,9 @@ export const deleteJobRoute: RouteHandler = async (request, app) => {
   return { status: 204 };
 };
 
-export const listRunsRoute = routeWithQuery(listRunsQuery, async (request, app, { limit }) => ({
+export const listRunsRoute = routeWithQuery(listRunsQuery, async (request, app, query) => ({
   status: 200,
-  body: { runs: await listRuns(app, request.caller, request.params.id ?? '', limit) },
+  body: { runs: await listRuns(app, request.caller, request.params.id ?? '', query) },
 }));
 
 export const runSweepRoute: RouteHandler = async (request, app) => ({

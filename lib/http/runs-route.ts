@@ -1,9 +1,8 @@
 import * as z from 'zod';
-import { limit, runSchema, tenantId, text } from '../jobs/schemas';
+import { limit, RUN_STATUSES, runSchema, tenantId, text } from '../jobs/schemas';
 import { listAllRuns } from '../runs/list-runs';
 import { routeWithQuery } from './api-handler';
 
-const RUN_STATUSES = ['running', 'success', 'error', 'timeout', 'skipped', 'lost'] as const;
 const instant = z.iso
   .datetime({ offset: true })
   .transform((value) => new Date(value))

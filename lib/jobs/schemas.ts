@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { SIGNING_SECRET_PATTERN } from '../egress/signing';
 import { defaultRetryPolicy, retryLimits } from '../engine/retry-policy';
 import { MAX_JOB_TIMEOUT_SECONDS } from '../engine/run-queue';
+import { CATCH_UP_POLICIES, catchUpDefaults, catchUpLimits } from '../engine/catch-up';
 
 /**
  * The API's request and response shapes. Handlers validate with these and the OpenAPI document
@@ -129,6 +130,53 @@ export const priority = z
       'round-robin across tenants (fair claiming is kept: no priority lets one tenant hold back ' +
       "another's jobs).",
   );
+const windowLimits = catchUpLimits.catch_up_window_seconds;
+const spreadLimits = catchUpLimits.spread_seconds;
+/** The timing fields of issue #13 (catch-up, spreading, active window); defaults in catch-up.ts. */
+const timingFields = {
+  catch_up: z
+    .enum(CATCH_UP_POLICIES)
+    .describe(
+      'What runs when several slots are due at once (after an outage, or a schedule faster than ' +
+        'the sweep): skip runs the latest one unless it is late (due more than ' +
+        'catch_up_window_seconds ago), latest runs the latest one, all runs each one that is not ' +
+        'late, oldest first. Due slots that do not run are recorded as a missed run. ' +
+        `Default "${catchUpDefaults.catch_up}".`,
+    ),
+  catch_up_window_seconds: z
+    .number()
+    .int()
+    .min(windowLimits.min)
+    .max(windowLimits.max)
+    .describe(
+      'How late a slot may still start under catch_up skip or all; a slot due longer ago is ' +
+        `missed. Ignored by latest. Default ${catchUpDefaults.catch_up_window_seconds}.`,
+    ),
+  spread_seconds: z
+    .number()
+    .int()
+    .min(spreadLimits.min)
+    .max(spreadLimits.max)
+    .describe(
+      'Each run starts this job’s fixed offset in [0, spread_seconds) after its slot, derived ' +
+        'from the job id, so jobs sharing a schedule do not all start at once; must be shorter ' +
+        'than the interval between two slots. Runs keep the slot as scheduled_for. ' +
+        `Default ${catchUpDefaults.spread_seconds}.`,
+    ),
+  starts_at: z.iso
+    .datetime({ offset: true })
+    .nullable()
+    .describe(
+      'The job has no slot before this instant (inclusive bound); null: no start. Default null.',
+    ),
+  ends_at: z.iso
+    .datetime({ offset: true })
+    .nullable()
+    .describe(
+      'The job has no slot after this instant (inclusive bound); once past it the job becomes ' +
+        'inactive. Later than starts_at; null: no end. Default null.',
+    ),
+};
 
 const writableJobFields = {
   name: jobName,
@@ -164,6 +212,7 @@ const writableJobFields = {
   overlap,
   max_concurrent_runs: maxConcurrentRuns,
   priority,
+  ...timingFields,
 };
 
 // The job service fills in an omitted field. Its default is stated in the description, not as a
@@ -195,6 +244,11 @@ export const createJobBody = z.strictObject({
     .optional()
     .describe(`${maxConcurrentRuns.description} Default 1.`),
   priority: writableJobFields.priority.optional().describe(`${priority.description} Default 0.`),
+  catch_up: writableJobFields.catch_up.optional(),
+  catch_up_window_seconds: writableJobFields.catch_up_window_seconds.optional(),
+  spread_seconds: writableJobFields.spread_seconds.optional(),
+  starts_at: writableJobFields.starts_at.optional(),
+  ends_at: writableJobFields.ends_at.optional(),
 });
 export type CreateJobBody = z.infer<typeof createJobBody>;
 
@@ -241,7 +295,23 @@ export const listJobsQuery = z.strictObject({
 });
 export type ListJobsQuery = z.infer<typeof listJobsQuery>;
 
-export const listRunsQuery = z.strictObject({ limit: limit(50) });
+export const RUN_STATUSES = [
+  'running',
+  'success',
+  'error',
+  'timeout',
+  'skipped',
+  'lost',
+  'missed',
+] as const;
+
+export const listRunsQuery = z.strictObject({
+  status: z
+    .enum(RUN_STATUSES)
+    .optional()
+    .describe('Only runs with this status; missed lists the job’s gaps of missed slots'),
+  limit: limit(50),
+});
 
 export const pauseJobBody = z.strictObject({
   reason: text().trim().min(1).max(500).describe('Why the job is paused; shown as paused_reason'),
@@ -279,6 +349,15 @@ export const jobSchema = z.object({
   paused_at: timestamp.nullable(),
   paused_by: z.string().nullable(),
   paused_until: timestamp.nullable(),
+  catch_up: z.enum(CATCH_UP_POLICIES),
+  catch_up_window_seconds: z.number().int(),
+  spread_seconds: z.number().int(),
+  starts_at: timestamp.nullable(),
+  ends_at: timestamp.nullable(),
+  missed_count: z
+    .number()
+    .int()
+    .describe('Slots this job has missed (the sum of its missed runs’ missed_count)'),
   last_run: timestamp.nullable(),
   next_run: timestamp.nullable(),
   created_at: timestamp,
@@ -302,7 +381,7 @@ export const runSchema = z.object({
   job_id: z.uuid(),
   scheduled_for: timestamp.nullable(),
   trigger: z.enum(['schedule', 'manual', 'retry', 'dependency']),
-  status: z.enum(['running', 'success', 'error', 'timeout', 'skipped', 'lost']),
+  status: z.enum(RUN_STATUSES),
   attempt: z.number().int(),
   started_at: timestamp,
   finished_at: timestamp.nullable(),
@@ -316,6 +395,14 @@ export const runSchema = z.object({
       'For trigger dependency: the upstream run whose success made this run due (with several ' +
         'upstream jobs, the one that completed the set); null otherwise.',
     ),
+  missed_count: z
+    .number()
+    .int()
+    .nullable()
+    .describe(
+      'A missed run stands for a gap of missed slots: how many, from scheduled_for to missed_last',
+    ),
+  missed_last: timestamp.nullable().describe('A missed run: the last slot of its gap'),
 });
 
 export const sweepSummarySchema = z.object({

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../app-context';
 import { isUniqueViolation, jsonb, type TransactionSql } from '../db';
 import {
@@ -23,6 +24,8 @@ import { defaultRetryPolicy, type RetryPolicy } from '../engine/retry-policy';
 import { insertManualRun, releaseRuns } from '../engine/run-state';
 import { QUEUED_LEASE_SECONDS, type RunQueue } from '../engine/run-queue';
 import { createInProcessRunQueue } from '../engine/in-process-run-queue';
+import { spreadOffsetOf } from '../engine/run-state';
+import { catchUpDefaults, nextRunOf, type CatchUpPolicy } from '../engine/catch-up';
 import { syncTriggers } from '../engine/triggers';
 import { hasJobSecret, storeJobSecret } from '../job-secrets';
 import { generateSigningSecret } from '../egress/signing';
@@ -56,6 +59,12 @@ export interface JobRow {
   paused_at: Date | null;
   paused_by: string | null;
   paused_until: Date | null;
+  catch_up: CatchUpPolicy;
+  catch_up_window_seconds: number;
+  spread_seconds: number;
+  starts_at: Date | null;
+  ends_at: Date | null;
+  missed_count: number;
   last_run: Date | null;
   next_run: Date | null;
   created_at: Date;
@@ -76,6 +85,8 @@ export interface RunRow {
   result: unknown;
   error: string | null;
   triggered_by: string | null;
+  missed_count: number | null;
+  missed_last: Date | null;
 }
 
 type JobFields = Required<Omit<CreateJobBody, 'metadata' | 'secret' | 'retry'>> & {
@@ -103,6 +114,12 @@ const JOB_COLUMNS = [
   'paused_at',
   'paused_by',
   'paused_until',
+  'catch_up',
+  'catch_up_window_seconds',
+  'spread_seconds',
+  'starts_at',
+  'ends_at',
+  'missed_count',
   'last_run',
   'next_run',
   'created_at',
@@ -122,6 +139,8 @@ const RUN_COLUMNS = [
   'result',
   'error',
   'triggered_by',
+  'missed_count',
+  'missed_last',
 ];
 
 export async function getJob(ctx: AppContext, caller: Caller, id: string): Promise<JobRow> {
@@ -188,10 +207,22 @@ export async function createJob(
     overlap: body.overlap ?? 'skip',
     max_concurrent_runs: body.max_concurrent_runs ?? 1,
     priority: body.priority ?? 0,
+    catch_up: body.catch_up ?? catchUpDefaults.catch_up,
+    catch_up_window_seconds:
+      body.catch_up_window_seconds ?? catchUpDefaults.catch_up_window_seconds,
+    spread_seconds: body.spread_seconds ?? catchUpDefaults.spread_seconds,
+    starts_at: body.starts_at ?? null,
+    ends_at: body.ends_at ?? null,
   };
-  const checked = validateJob(ctx, fields, now);
+  // The id is chosen here: the job's spread offset derives from it and decides its next_run.
+  const id = randomUUID();
+  const offset = await spreadOffsetOf(ctx.sql, id, fields.spread_seconds);
+  const checked = validateJob(ctx, fields, now, { spreadOffsetMs: offset });
   const row = {
     ...fields,
+    id,
+    starts_at: instantOrNull(fields.starts_at),
+    ends_at: instantOrNull(fields.ends_at),
     retry: jsonb(ctx.sql, fields.retry),
     metadata: jsonb(ctx.sql, { ...checked.config, ...initialEngineMetadata }),
     next_run: checked.nextRun,
@@ -281,6 +312,12 @@ export async function updateJob(
         body.max_concurrent_runs ??
         ((body.overlap ?? current.overlap) === 'allow' ? current.max_concurrent_runs : 1),
       priority: body.priority ?? current.priority,
+      catch_up: body.catch_up ?? current.catch_up,
+      catch_up_window_seconds: body.catch_up_window_seconds ?? current.catch_up_window_seconds,
+      spread_seconds: body.spread_seconds ?? current.spread_seconds,
+      starts_at:
+        body.starts_at === undefined ? (current.starts_at?.toISOString() ?? null) : body.starts_at,
+      ends_at: body.ends_at === undefined ? (current.ends_at?.toISOString() ?? null) : body.ends_at,
     };
     // A job whose executor is gone can still be switched off (the runbook's advice), changing
     // nothing else; its config is kept as it is, unvalidated.
@@ -289,12 +326,19 @@ export async function updateJob(
       !fields.is_active &&
       fields.function_name === current.function_name &&
       body.metadata === undefined;
-    const checked = validateJob(ctx, fields, now, { skipExecutor: switchingOffOrphan });
+    const offset = await spreadOffsetOf(tx, id, fields.spread_seconds);
+    const checked = validateJob(ctx, fields, now, {
+      skipExecutor: switchingOffOrphan,
+      spreadOffsetMs: offset,
+    });
     if (switchingOffOrphan) checked.config = executorConfig(current.metadata);
     const timingChanged =
       fields.schedule !== current.schedule ||
       fields.timezone !== current.timezone ||
-      fields.is_active !== current.is_active;
+      fields.is_active !== current.is_active ||
+      fields.spread_seconds !== current.spread_seconds ||
+      instantOrNull(fields.starts_at)?.getTime() !== current.starts_at?.getTime() ||
+      instantOrNull(fields.ends_at)?.getTime() !== current.ends_at?.getTime();
     const after = afterJobIds(fields.schedule);
     await checkDependencies(tx, { id, tenant_id: fields.tenant_id, after });
     if (fields.tenant_id !== current.tenant_id) {
@@ -307,6 +351,8 @@ export async function updateJob(
       ...(fields.schedule === current.schedule ? {} : { dependency_runs: jsonb(tx, {}) }),
       // A waiting slot only waits under queue_one.
       ...(fields.overlap === 'queue_one' ? {} : { queued_for: null }),
+      starts_at: instantOrNull(fields.starts_at),
+      ends_at: instantOrNull(fields.ends_at),
       retry: jsonb(tx, fields.retry),
       metadata: jsonb(tx, { ...checked.config, ...engineMetadata(current.metadata) }),
       next_run: timingChanged ? checked.nextRun : current.next_run,
@@ -383,10 +429,12 @@ export async function listRuns(
   ctx: AppContext,
   caller: Caller,
   id: string,
-  limit: number,
+  query: { limit: number; status?: string | undefined },
 ): Promise<RunRow[]> {
+  const { limit, status } = query;
   const runs = () => ctx.sql<RunRow[]>`
     select ${ctx.sql(RUN_COLUMNS)} from cron_job_run where job_id = ${id}
+      ${status === undefined ? ctx.sql`` : ctx.sql`and status = ${status}`}
     order by started_at desc, id desc
     limit ${limit}`;
   try {
@@ -500,6 +548,10 @@ function runQueueOf(ctx: AppContext): RunQueue {
   return queue;
 }
 
+function instantOrNull(value: string | null): Date | null {
+  return value === null ? null : new Date(value);
+}
+
 const endedPause = { paused_reason: null, paused_at: null, paused_by: null, paused_until: null };
 const noPendingRetry = { retry_at: null, retry_for: null, retry_attempt: null };
 
@@ -507,7 +559,7 @@ function validateJob(
   ctx: AppContext,
   fields: JobFields,
   now: Date,
-  options: { skipExecutor?: boolean } = {},
+  options: { skipExecutor?: boolean; spreadOffsetMs?: number } = {},
 ): { config: Record<string, unknown>; nextRun: Date | null; warnings: string[] } {
   const errors: FieldError[] = [];
   const warnings: string[] = [];
@@ -528,9 +580,15 @@ function validateJob(
     scheduleValid = false;
     errors.push({ path: 'schedule', message: (error as Error).message });
   }
-  if (zoneValid && scheduleValid) {
+  const startsAt = instantOrNull(fields.starts_at);
+  const endsAt = instantOrNull(fields.ends_at);
+  const windowValid = !(startsAt && endsAt && startsAt >= endsAt);
+  if (!windowValid) {
+    errors.push({ path: 'ends_at', message: `must be later than starts_at (${fields.starts_at})` });
+  }
+  if (zoneValid && scheduleValid && windowValid) {
     try {
-      nextRun = timing(ctx, fields, now, errors, warnings);
+      nextRun = timing(ctx, fields, now, errors, warnings, options.spreadOffsetMs ?? 0);
     } catch (error) {
       // A form that parses may still have no slot in this zone (at:9999-12-31T23:59:59 west of UTC).
       if (!(error instanceof ScheduleError)) throw error;
@@ -595,17 +653,43 @@ function timing(
   now: Date,
   errors: FieldError[],
   warnings: string[],
+  spreadOffsetMs: number,
 ): Date | null {
   // An `after:` job has no slots: it runs when its upstream jobs succeed (checkDependencies).
   if (fields.schedule.startsWith(AFTER_PREFIX)) return null;
-  const nextRun = nextSlot(fields.schedule, fields.timezone, now);
-  if (nextRun === null && fields.is_active) {
-    errors.push({
-      path: 'schedule',
-      message: `${fields.schedule} is in the past in ${fields.timezone}; it would never run`,
-    });
+  const next = nextRunOf(
+    {
+      schedule: fields.schedule,
+      timezone: fields.timezone,
+      spread_offset_ms: spreadOffsetMs,
+      starts_at: instantOrNull(fields.starts_at),
+      ends_at: instantOrNull(fields.ends_at),
+    },
+    now,
+  );
+  if (next === null && fields.is_active) {
+    if (nextSlot(fields.schedule, fields.timezone, now) === null) {
+      errors.push({
+        path: 'schedule',
+        message: `${fields.schedule} is in the past in ${fields.timezone}; it would never run`,
+      });
+    } else {
+      errors.push({
+        path: 'ends_at',
+        message:
+          `no slot of ${fields.schedule} in ${fields.timezone} lies between now` +
+          `${fields.starts_at ? ` (or starts_at ${fields.starts_at})` : ''} and ends_at ` +
+          `${fields.ends_at}; the job would never run`,
+      });
+    }
   }
   const interval = shortestIntervalSeconds(fields.schedule, fields.timezone, now);
+  if (fields.spread_seconds > 0 && interval !== null && fields.spread_seconds >= interval) {
+    errors.push({
+      path: 'spread_seconds',
+      message: `must be shorter than the interval between two slots of ${fields.schedule} (${interval} s)`,
+    });
+  }
   if (
     fields.is_active &&
     !fields.precise &&
@@ -614,10 +698,11 @@ function timing(
   ) {
     warnings.push(
       `schedule fires every ${interval} s but the sweep runs every ${ctx.settings.sweepIntervalSeconds} s: ` +
-        'the job runs at most once per sweep, up to one interval late, and slots in between are not replayed',
+        'the job runs at most once per sweep, up to one interval late, and the slots in between ' +
+        'are recorded as missed (see catch_up)',
     );
   }
-  return nextRun;
+  return next?.runAt ?? null;
 }
 
 async function nameTaken<T>(fields: JobFields, write: () => Promise<T>): Promise<T> {

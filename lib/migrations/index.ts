@@ -12,6 +12,7 @@ import legacyId from './0022-legacy-id';
 import recentRuns from './0023-recent-runs';
 import runQueue from './0025-run-queue';
 import alerts from './0030-alerts';
+import catchUpAndSpread from './0035-catch-up-and-spread';
 import runLog from './0040-run-log';
 import systemStatus from './0041-system-status';
 import overlapPriorityDependencies from './0045-overlap-priority-dependencies';
@@ -34,6 +35,7 @@ export const migrations: ReadonlyArray<{ id: number; name: string; sql: string }
   { id: 23, name: 'recent-runs', sql: recentRuns },
   { id: 25, name: 'run-queue', sql: runQueue },
   { id: 30, name: 'alerts', sql: alerts },
+  { id: 35, name: 'catch-up-and-spread', sql: catchUpAndSpread },
   { id: 40, name: 'run-log', sql: runLog },
   { id: 41, name: 'system-status', sql: systemStatus },
   { id: 45, name: 'overlap-priority-dependencies', sql: overlapPriorityDependencies },

@@ -36,7 +36,8 @@ export async function listAllRuns(
   const after = query.cursor === undefined ? undefined : decodePageCursor(query.cursor);
   const rows = await sql<(RunWithJob & { cursor_us: string })[]>`
     select r.id, r.job_id, r.scheduled_for, r.trigger, r.status, r.attempt, r.started_at,
-      r.finished_at, r.duration_ms, r.result, r.error, r.triggered_by,
+      r.finished_at, r.duration_ms, r.result, r.error, r.triggered_by, r.missed_count,
+      r.missed_last,
       j.name as job_name, j.tenant_id, j.function_name,
       (extract(epoch from r.started_at) * 1000000)::bigint::text as cursor_us
     from cron_job_run r join cron_job j on j.id = r.job_id

@@ -159,6 +159,12 @@ describe('POST /jobs and GET /jobs/{id}', () => {
       paused_at: null,
       paused_by: null,
       paused_until: null,
+      catch_up: 'latest',
+      catch_up_window_seconds: 600,
+      spread_seconds: 0,
+      starts_at: null,
+      ends_at: null,
+      missed_count: 0,
       last_run: null,
       next_run: expect.stringMatching(/T00:00:00\.000Z$/),
       created_at: expect.stringMatching(ISO),
@@ -460,6 +466,8 @@ describe('POST /jobs/{id}/run and GET /jobs/{id}/runs', () => {
       result: null,
       error: null,
       triggered_by: null,
+      missed_count: null,
+      missed_last: null,
     });
     openGate(gate);
     const finished = await waitFor('the run to finish', async () => {
@@ -475,6 +483,8 @@ describe('POST /jobs/{id}/run and GET /jobs/{id}/runs', () => {
       finished_at: expect.stringMatching(ISO),
       duration_ms: expect.any(Number),
       result: { gate },
+      missed_count: null,
+      missed_last: null,
     });
     const after = (await request('GET', `/api/cron/jobs/${job.id}`)).body;
     expect(after.next_run).toBe(job.next_run);

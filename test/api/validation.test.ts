@@ -359,7 +359,8 @@ describe('query parameters', () => {
     ['limit=0', 'limit'],
     ['limit=201', 'limit'],
     ['limit=abc', 'limit'],
-    ['status=error', 'status'],
+    ['status=erroneous', 'status'],
+    ['state=error', 'state'],
   ])('GET /jobs/{id}/runs?%s', async (query, path) => {
     await expectRefused(() => request('GET', `/api/cron/jobs/${existingId}/runs?${query}`), path);
   });
