@@ -291,6 +291,12 @@ describe('database outage: connections terminated mid-sweep', () => {
     const settledAt = Date.now();
     await admin.unsafe(`alter database "${database}" reset default_transaction_read_only`);
     await cutEngineConnections();
+    // The pool may still hold sockets of the cut connections until it uses them (ECONNRESET):
+    // the recovery sweep stands for the next scheduled one, after the pool has reconnected.
+    await waitFor('the engine pool to reconnect', async () => {
+      const probes = await Promise.allSettled([1, 2, 3, 4].map(() => engine`select 1`));
+      return probes.every((probe) => probe.status === 'fulfilled') || undefined;
+    });
     const after = await runFigures(admin);
 
     // Every lease was last renewed before the sweep settled: the sweep's clock moves past them.
