@@ -9,6 +9,7 @@ import { createJob } from '../../lib/jobs/service';
 import { startLocalServer } from '../../lib/local/server';
 import { silentLog } from '../../lib/logger';
 import { createTestDatabase } from '../helpers/database';
+import { waitFor } from '../helpers/wait';
 import {
   curlCommands,
   fencedBlocks,
@@ -141,7 +142,13 @@ describe('curl commands in README.md and docs/', () => {
         : command.includes('$CRON_API_TOKEN')
           ? guarded
           : open;
-      // Each command starts from the same state: no jobs but the one $JOB_ID names.
+      // Each command starts from the same state: no jobs but the one $JOB_ID names. A run-now of
+      // the previous command may still be finishing in the background (202): let it end first.
+      await waitFor('the previous command to settle', async () => {
+        const [row] = await sql<{ running: number }[]>`
+          select count(*)::int as running from cron_job_run where status = 'running'`;
+        return row!.running === 0 || undefined;
+      });
       await sql`truncate cron_job cascade`;
       const fixture = fixtures[executor];
       expect(fixture, `no JOB_ID fixture for executor ${executor}`).toBeDefined();
