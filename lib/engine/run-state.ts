@@ -1,3 +1,4 @@
+import type { RunnableJob } from './execute';
 import { column, type Sql, type SqlFragment, type TransactionSql } from '../db';
 import { anyAlertRule, insertAlertDeliveries, runEventData } from '../alerts/outbox';
 import { consecutiveFailuresAfterRun, counter, metadataAfterRun } from './metadata';
@@ -473,17 +474,10 @@ export async function renewLeases(sql: Sql, runIds: string[], deadline: Date): P
 }
 
 /** A dispatched run a worker picked up, with what it needs to execute it. */
-export interface PickedRun {
+export interface PickedRun extends RunnableJob {
   run_id: string;
   /** The slot; null for a manual run. */
   scheduled_for: Date | null;
-  id: string;
-  name: string;
-  tenant_id: string | null;
-  function_name: string;
-  metadata: Record<string, unknown>;
-  timeout_seconds: number;
-  attempt: number;
 }
 
 /**
