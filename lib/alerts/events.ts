@@ -28,7 +28,8 @@ export const EVENT_DESCRIPTIONS: Record<AlertEventType, string> = {
   'run.lost': "a slot failed: its last attempt's process stopped (lease expired)",
   'job.recovered': 'the first success after failed slots (as many as after_consecutive_failures)',
   'job.auto_paused': 'the engine paused the job after pause_after_failures failed slots',
-  'slot.missed': 'a slot was recorded as missed (the job did not run at that slot)',
+  'slot.missed':
+    'slots passed without a run were recorded as missed: one event per missed run (a gap of consecutive slots), with its first and last slot and how many',
 };
 
 /** What a delivery sends: the event as the outbox stored it (the webhook body's `data`). */
@@ -45,6 +46,8 @@ export interface AlertEventData {
     error: string | null;
   } | null;
   consecutive_failures?: number;
+  /** `slot.missed`: the gap of slots one missed run records (first and last inclusive). */
+  missed?: { first: string; last: string; count: number };
   /** Set on a test-send. */
   test?: boolean;
 }

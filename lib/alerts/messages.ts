@@ -66,6 +66,14 @@ export function readableAlert(input: AlertMessageInput, baseUrl: string | undefi
         (run.scheduled_for ? `, slot ${run.scheduled_for}` : ''),
     );
   }
+  const { missed } = input.data;
+  if (missed) {
+    lines.push(
+      missed.count === 1
+        ? `Missed slot: ${missed.first}`
+        : `Missed ${missed.count} slots: ${missed.first} to ${missed.last}`,
+    );
+  }
   if (input.data.consecutive_failures) {
     lines.push(`Consecutive failed slots: ${input.data.consecutive_failures}`);
   }

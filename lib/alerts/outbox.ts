@@ -1,4 +1,4 @@
-import type { Sql, SqlFragment } from '../db';
+import type { Sql, SqlFragment, TransactionSql } from '../db';
 import { COUNTED_EVENTS } from './events';
 
 /**
@@ -18,7 +18,7 @@ import { COUNTED_EVENTS } from './events';
  * same destination give one delivery (`distinct on`). Each event id is new, so nothing else can
  * conflict with it.
  */
-export function insertAlertDeliveries(sql: Sql, events: SqlFragment): SqlFragment {
+export function insertAlertDeliveries(sql: Sql | TransactionSql, events: SqlFragment): SqlFragment {
   return sql`
     insert into cron_alert_delivery (event_id, event_type, destination_id, rule_id, tenant_id,
       job_id, run_id, payload, next_attempt_at, created_at)
@@ -34,17 +34,40 @@ export function insertAlertDeliveries(sql: Sql, events: SqlFragment): SqlFragmen
 }
 
 /** True when some rule is enabled; uncorrelated, so PostgreSQL evaluates it once per statement. */
-export function anyAlertRule(sql: Sql): SqlFragment {
+export function anyAlertRule(sql: Sql | TransactionSql): SqlFragment {
   return sql`exists (select from cron_alert_rule where enabled)`;
 }
 
-/** The event's `data` for a run `o` of job `j` (see AlertEventData). */
-export function runEventData(sql: Sql, failures: SqlFragment): SqlFragment {
-  return sql`jsonb_build_object(
+/**
+ * The event's `data` for a run `o` of job `j` (see AlertEventData), with `fields` (a jsonb
+ * object: `consecutive_failures`, or `missed`) merged in.
+ */
+export function runEventData(sql: Sql | TransactionSql, fields: SqlFragment): SqlFragment {
+  return sql`(jsonb_build_object(
     'job', jsonb_build_object('id', j.id, 'name', j.name, 'tenant_id', j.tenant_id,
       'function_name', j.function_name),
     'run', jsonb_build_object('id', o.id, 'status', o.status, 'trigger', o.trigger,
       'attempt', o.attempt, 'scheduled_for', o.scheduled_for, 'finished_at', o.finished_at,
-      'duration_ms', o.duration_ms, 'error', o.error),
-    'consecutive_failures', ${failures})`;
+      'duration_ms', o.duration_ms, 'error', o.error)) || ${fields})`;
+}
+
+/**
+ * The `slot.missed` events of the `missed` runs in `missed` (a CTE of the statement that inserts
+ * them, returning the run's columns plus `missed_count` and `missed_last`), at `at`: one event per
+ * missed run, that is per gap of passed-over slots, not per slot; `data.missed` says which slots
+ * (`first`, `last`, both inclusive) and how many. Gated by anyAlertRule.
+ */
+export function missedSlotEvents(
+  sql: Sql | TransactionSql,
+  missed: SqlFragment,
+  at: Date,
+): SqlFragment {
+  const fields = sql`jsonb_build_object('missed', jsonb_build_object('first', o.scheduled_for,
+    'last', o.missed_last, 'count', o.missed_count))`;
+  return sql`
+    select gen_random_uuid() as event_id, 'slot.missed' as event_type, j.id as job_id,
+      j.tenant_id, o.id as run_id, 0 as failures, ${at}::timestamptz as occurred_at,
+      ${runEventData(sql, fields)} as data
+    from ${missed} o join cron_job j on j.id = o.job_id
+    where ${anyAlertRule(sql)}`;
 }

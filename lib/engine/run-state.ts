@@ -1,6 +1,11 @@
 import type { RunnableJob } from './execute';
 import { column, type Sql, type SqlFragment, type TransactionSql } from '../db';
-import { anyAlertRule, insertAlertDeliveries, runEventData } from '../alerts/outbox';
+import {
+  anyAlertRule,
+  insertAlertDeliveries,
+  missedSlotEvents,
+  runEventData,
+} from '../alerts/outbox';
 import { consecutiveFailuresAfterRun, counter, metadataAfterRun } from './metadata';
 import { defaultRetryPolicy } from './retry-policy';
 import type { FinishedStatus } from './execute';
@@ -8,7 +13,8 @@ import type { FinishedStatus } from './execute';
 /**
  * Every statement that moves a run between states, each written once. A run's life:
  *
- *   (due slots passed over) --insertClaimedRuns--> missed       (one run per gap, finished at once)
+ *   (due slots passed over) --insertClaimedRuns--> missed       (one run per gap, finished at once;
+ *                                                                 its slot.missed alert events too)
  *   (queued backfill slot) --insertBackfillRuns--> running      (trigger `schedule`, next attempt)
  *   (claimed slot)  --insertClaimedRuns--> running | skipped     (trigger `schedule`, attempt 1)
  *   (claimed slot, job busy, overlap queue_one) --insertClaimedRuns--> no run; job.queued_for
@@ -135,6 +141,11 @@ export async function insertClaimedRuns(
     column(claims, pick);
   // Runs for the run queue wait there `running`, marked as not yet picked up (see pickUpRuns).
   const dispatchedAt = options.dispatched ? now : null;
+  // `slot.missed` events go to the outbox with the missed run they report (both or neither). The
+  // CTE is there only when this claim records a missed run: the common claim is planned without it.
+  const missedAlerts = claims.some((c) => c.missed)
+    ? tx`missed_alerts as (${insertAlertDeliveries(tx, missedSlotEvents(tx, tx`missed`, now))}),`
+    : tx``;
   return tx<InsertedRun[]>`
     with c as (
       select * from unnest(
@@ -176,7 +187,9 @@ export async function insertClaimedRuns(
         c.missed_last
       from c where c.missed_first is not null
       on conflict do nothing
-    ), superseded as (
+      returning id, job_id, status, trigger, attempt, scheduled_for, finished_at, duration_ms,
+        error, missed_count, missed_last
+    ), ${missedAlerts} superseded as (
       insert into cron_job_run (job_id, scheduled_for, trigger, attempt, status, started_at,
         finished_at, duration_ms, error)
       select c.job_id, c.superseded_for, 'retry', c.superseded_attempt, 'skipped', ${now}, ${now}, 0,
@@ -419,7 +432,7 @@ function attemptEvents(sql: Sql, finished: SqlFragment, endedAt: SqlFragment): S
   return sql`
     select gen_random_uuid() as event_id, e.event_type, j.id as job_id, j.tenant_id,
       o.id as run_id, e.failures::int as failures, ${endedAt} as occurred_at,
-      ${runEventData(sql, sql`e.failures`)} as data
+      ${runEventData(sql, sql`jsonb_build_object('consecutive_failures', e.failures)`)} as data
     from ${finished} o join cron_job j on j.id = o.job_id
     cross join lateral (values
       (case when o.status = 'success' then case when ${before} > 0 then 'job.recovered' end
