@@ -1,3 +1,4 @@
+import { createAlertDestinationRoute } from '../lib/http/alerts-routes';
 import { lambdaApiHandler } from '../lib/lambda/api';
 
-export const handler = lambdaApiHandler('create-alert-destination');
+export const handler = lambdaApiHandler('create-alert-destination', createAlertDestinationRoute);

@@ -1,3 +1,4 @@
+import { getAlertDestinationRoute } from '../lib/http/alerts-routes';
 import { lambdaApiHandler } from '../lib/lambda/api';
 
-export const handler = lambdaApiHandler('get-alert-destination');
+export const handler = lambdaApiHandler('get-alert-destination', getAlertDestinationRoute);

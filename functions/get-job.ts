@@ -1,3 +1,4 @@
+import { getJobRoute } from '../lib/http/handlers';
 import { lambdaApiHandler } from '../lib/lambda/api';
 
-export const handler = lambdaApiHandler('get-job');
+export const handler = lambdaApiHandler('get-job', getJobRoute);

@@ -1,3 +1,4 @@
+import { health } from '../lib/http/handlers';
 import { lambdaApiHandler } from '../lib/lambda/api';
 
-export const handler = lambdaApiHandler('health');
+export const handler = lambdaApiHandler('health', health);

@@ -1,3 +1,4 @@
+import { listAlertDeliveriesRoute } from '../lib/http/alerts-routes';
 import { lambdaApiHandler } from '../lib/lambda/api';
 
-export const handler = lambdaApiHandler('list-alert-deliveries');
+export const handler = lambdaApiHandler('list-alert-deliveries', listAlertDeliveriesRoute);

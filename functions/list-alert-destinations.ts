@@ -1,3 +1,4 @@
+import { listAlertDestinationsRoute } from '../lib/http/alerts-routes';
 import { lambdaApiHandler } from '../lib/lambda/api';
 
-export const handler = lambdaApiHandler('list-alert-destinations');
+export const handler = lambdaApiHandler('list-alert-destinations', listAlertDestinationsRoute);

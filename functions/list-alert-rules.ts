@@ -1,3 +1,4 @@
+import { listAlertRulesRoute } from '../lib/http/alerts-routes';
 import { lambdaApiHandler } from '../lib/lambda/api';
 
-export const handler = lambdaApiHandler('list-alert-rules');
+export const handler = lambdaApiHandler('list-alert-rules', listAlertRulesRoute);

@@ -1,3 +1,4 @@
+import { listExecutorsRoute } from '../lib/http/handlers';
 import { lambdaApiHandler } from '../lib/lambda/api';
 
-export const handler = lambdaApiHandler('list-executors');
+export const handler = lambdaApiHandler('list-executors', listExecutorsRoute);

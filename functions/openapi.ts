@@ -1,3 +1,4 @@
+import { openApiRoute } from '../lib/http/handlers';
 import { lambdaApiHandler } from '../lib/lambda/api';
 
-export const handler = lambdaApiHandler('openapi');
+export const handler = lambdaApiHandler('openapi', openApiRoute);

@@ -1,3 +1,4 @@
+import { previewScheduleRoute } from '../lib/http/schedule-preview-route';
 import { lambdaApiHandler } from '../lib/lambda/api';
 
-export const handler = lambdaApiHandler('preview-schedule');
+export const handler = lambdaApiHandler('preview-schedule', previewScheduleRoute);

@@ -1,3 +1,4 @@
+import { resumeJobRoute } from '../lib/http/pause-handlers';
 import { lambdaApiHandler } from '../lib/lambda/api';
 
-export const handler = lambdaApiHandler('resume-job');
+export const handler = lambdaApiHandler('resume-job', resumeJobRoute);

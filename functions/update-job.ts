@@ -1,3 +1,4 @@
+import { updateJobRoute } from '../lib/http/handlers';
 import { lambdaApiHandler } from '../lib/lambda/api';
 
-export const handler = lambdaApiHandler('update-job');
+export const handler = lambdaApiHandler('update-job', updateJobRoute);
