@@ -79,16 +79,31 @@ export function jsonb(sql: Pick<Sql, 'json'>, value: unknown) {
 
 /**
  * One column of a batch, for `unnest(${column(...)}::type[], ...)`: one array per column is cheaper
- * to build and to read than a JSON document per row. Every value goes as text (dates as ISO
- * instants), so the cast in the SQL, not the driver's guess from the first element, decides the type.
+ * to build and to read than a JSON document per row. The column goes as one text parameter holding
+ * PostgreSQL's array literal (dates as ISO instants, text quoted), so the cast in the SQL, not the
+ * driver's guess from the first element, decides the type. Built here in one pass: the driver's
+ * own array serializer escapes every element with two regular expressions, and a sweep sends
+ * about twenty such columns per thousand runs.
  */
 export function column<T>(
   rows: readonly T[],
   pick: (row: T) => string | number | boolean | Date | null,
-): (string | null)[] {
-  return rows.map((row) => {
-    const value = pick(row);
-    if (value === null) return null;
-    return value instanceof Date ? value.toISOString() : String(value);
-  });
+): string {
+  let literal = '{';
+  for (let index = 0; index < rows.length; index += 1) {
+    const value = pick(rows[index]!);
+    if (index > 0) literal += ',';
+    if (value === null) literal += 'NULL';
+    // Digits, '-', ':', '.', 'T' and 'Z' need no quoting.
+    else if (value instanceof Date) literal += value.toISOString();
+    else if (typeof value === 'string') literal += arrayElement(value);
+    else literal += String(value);
+  }
+  return literal + '}';
 }
+
+// A quoted array element: inside double quotes only '"' and '\' need a backslash.
+function arrayElement(text: string): string {
+  return SPECIAL_IN_QUOTES.test(text) ? `"${text.replace(/["\\]/g, '\\$&')}"` : `"${text}"`;
+}
+const SPECIAL_IN_QUOTES = /["\\]/;

@@ -294,9 +294,10 @@ export async function claimDueJobs(
     });
 
     const deadline = new Date(now.getTime() + options.leaseSeconds * 1000);
+    // insertClaimedRuns reads only the RunClaim fields, so the claims go as they are.
     const inserted = await insertClaimedRuns(
       tx,
-      claims.map(({ job: _, problem: __, behind: ___, ...claim }) => claim),
+      claims,
       { now, deadline },
       { dispatched: options.dispatched ?? false },
     );

@@ -59,24 +59,16 @@ export async function executeJob(
   runId?: string,
 ): Promise<RunOutcome> {
   const started = performance.now();
-  const finish = (status: FinishedStatus, result: unknown, error: string | null): RunOutcome => ({
-    status,
-    result,
-    error: error === null ? null : error.slice(0, MAX_ERROR_LENGTH),
-    duration_ms: Math.round(performance.now() - started),
-    finished_at: new Date(),
-  });
-
   const executor = deps.registry.get(job.function_name);
   if (!executor) {
-    return finish('error', null, `unknown executor "${job.function_name}"`);
+    return finished(started, 'error', null, `unknown executor "${job.function_name}"`);
   }
   const config = executor.configSchema.safeParse(executorConfig(job.metadata));
   if (!config.success) {
     const problems = config.error.issues.map(
       (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
     );
-    return finish('error', null, `invalid config: ${problems.join('; ')}`);
+    return finished(started, 'error', null, `invalid config: ${problems.join('; ')}`);
   }
 
   const controller = new AbortController();
@@ -108,22 +100,38 @@ export async function executeJob(
       timedOut,
     ]);
     if (result === TIMED_OUT) {
-      return finish('timeout', null, `timed out after ${job.timeout_seconds} s`);
+      return finished(started, 'timeout', null, `timed out after ${job.timeout_seconds} s`);
     }
-    return finish('success', jsonSafe(result), null);
+    return finished(started, 'success', jsonSafe(result), null);
   } catch (error) {
     // An executor that rejects the moment it is aborted still timed out.
     if (controller.signal.aborted)
-      return finish('timeout', null, `timed out after ${job.timeout_seconds} s`);
+      return finished(started, 'timeout', null, `timed out after ${job.timeout_seconds} s`);
     const message = runFailureMessage(error);
     return {
-      ...finish('error', null, message),
+      ...finished(started, 'error', null, message),
       stack: trimmedStack(error),
       ...(message === errorMessage(error) ? {} : { detail: errorMessage(error) }),
     };
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The outcome of a run that began at `started` (performance.now()) and ends now. */
+function finished(
+  started: number,
+  status: FinishedStatus,
+  result: unknown,
+  error: string | null,
+): RunOutcome {
+  return {
+    status,
+    result,
+    error: error === null ? null : error.slice(0, MAX_ERROR_LENGTH),
+    duration_ms: Math.round(performance.now() - started),
+    finished_at: new Date(),
+  };
 }
 
 // SQLSTATEs an executor's statement commonly fails with, named as PostgreSQL's appendix A does.
@@ -171,7 +179,9 @@ export function errorMessage(error: unknown): string {
 
 /** Results are stored as jsonb: undefined becomes null, and anything JSON cannot hold is described. */
 function jsonSafe(value: unknown): unknown {
-  if (value === undefined) return null;
+  // Most executors return nothing, a string or a boolean: no round trip needed for those.
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string' || typeof value === 'boolean') return value;
   try {
     return JSON.parse(JSON.stringify(value)) ?? null;
   } catch (error) {
@@ -180,10 +190,29 @@ function jsonSafe(value: unknown): unknown {
 }
 
 export function withFields(log: Log, fields: Record<string, unknown>): Log {
-  return {
-    debug: (message, extra) => log.debug(message, { ...fields, ...extra }),
-    info: (message, extra) => log.info(message, { ...fields, ...extra }),
-    warn: (message, extra) => log.warn(message, { ...fields, ...extra }),
-    error: (message, extra) => log.error(message, { ...fields, ...extra }),
-  };
+  return new FieldsLog(log, fields);
+}
+
+// A class rather than four closures: one is made per run, so its methods live on the prototype.
+class FieldsLog implements Log {
+  constructor(
+    private readonly log: Log,
+    private readonly fields: Record<string, unknown>,
+  ) {}
+
+  debug(message: string, extra?: Record<string, unknown>): void {
+    this.log.debug(message, { ...this.fields, ...extra });
+  }
+
+  info(message: string, extra?: Record<string, unknown>): void {
+    this.log.info(message, { ...this.fields, ...extra });
+  }
+
+  warn(message: string, extra?: Record<string, unknown>): void {
+    this.log.warn(message, { ...this.fields, ...extra });
+  }
+
+  error(message: string, extra?: Record<string, unknown>): void {
+    this.log.error(message, { ...this.fields, ...extra });
+  }
 }

@@ -24,8 +24,6 @@ export const defaultRecorderOptions: RecorderOptions = {
   writers: 1,
 };
 
-type PendingOutcome = RunOutcome & FinishedRun;
-
 /**
  * Owns the `running` run rows of one process: renews their lease while they are in flight and
  * writes their outcomes in batches (finishRuns in run-state.ts: one statement finishes the runs and
@@ -34,7 +32,7 @@ type PendingOutcome = RunOutcome & FinishedRun;
  */
 export class RunRecorder {
   private readonly inFlight = new Set<string>();
-  private pending: PendingOutcome[] = [];
+  private pending: FinishedRun[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly writers = new Set<Promise<void>>();
   private readonly heartbeat: NodeJS.Timeout;
@@ -60,7 +58,15 @@ export class RunRecorder {
   }
 
   record(runId: string, outcome: RunOutcome): void {
-    this.pending.push({ ...outcome, run_id: runId });
+    // Only what finishRuns writes: the log-only fields (stack, detail) are not kept.
+    this.pending.push({
+      run_id: runId,
+      status: outcome.status,
+      finished_at: outcome.finished_at,
+      duration_ms: outcome.duration_ms,
+      result: outcome.result,
+      error: outcome.error,
+    });
     if (this.pending.length >= this.options.flushSize) this.startWriting();
     else this.flushTimer ??= setTimeout(() => this.startWriting(), this.options.flushDelayMs);
   }
@@ -110,7 +116,7 @@ export class RunRecorder {
     await this.flush();
   }
 
-  private async write(batch: PendingOutcome[]): Promise<void> {
+  private async write(batch: FinishedRun[]): Promise<void> {
     // Idempotent: a retried write finds its runs no longer `running` and changes nothing twice.
     // Every pooled connection may have been cut at once (a failover): one attempt per
     // connection the sweep holds, and one more on a fresh one.

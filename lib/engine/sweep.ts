@@ -135,6 +135,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
   }
 
   const runLog = new RunLogWriter(deps.sql, deps.log);
+  const executeDeps = { ...deps, runLog };
   const recorder = new RunRecorder(deps.sql, deps.log, recorderOptions, () => runLog.flush());
   const queue: ClaimedRun[] = [];
   const deferred: string[] = [];
@@ -294,7 +295,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
           duration_ms: 0,
           finished_at: startedAt,
         }
-      : await executeJob(run, { ...deps, runLog }, run.run_id);
+      : await executeJob(run, executeDeps, run.run_id);
     logFailedRun(deps.log, run, outcome);
     recorder.record(run.run_id, outcome);
     count(summary, run, outcome);
@@ -365,13 +366,23 @@ function count(summary: SweepSummary, run: ClaimedRun, outcome: RunOutcome) {
   if (outcome.status === 'success') summary.succeeded += 1;
   else summary.failed += 1;
   if (outcome.status === 'timeout') summary.timed_out += 1;
-  summary.results.push({
-    job_id: run.id,
-    name: run.name,
-    status: outcome.status,
-    duration_ms: outcome.duration_ms,
-    ...(outcome.status === 'success' ? { result: outcome.result } : { error: outcome.error ?? '' }),
-  });
+  summary.results.push(
+    outcome.status === 'success'
+      ? {
+          job_id: run.id,
+          name: run.name,
+          status: outcome.status,
+          duration_ms: outcome.duration_ms,
+          result: outcome.result,
+        }
+      : {
+          job_id: run.id,
+          name: run.name,
+          status: outcome.status,
+          duration_ms: outcome.duration_ms,
+          error: outcome.error ?? '',
+        },
+  );
 }
 
 /**

@@ -52,11 +52,7 @@ export class RunLogWriter {
 
   /** A Log for one run's executor: every line goes to `base` as before and is kept with the run. */
   forRun(runId: string, base: Log): Log {
-    const line = (level: RunLogLevel) => (message: string, extra?: Record<string, unknown>) => {
-      base[level](message, extra);
-      this.keep(runId, level, message, extra);
-    };
-    return { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
+    return new RunLineLog(this, runId, base);
   }
 
   /** Writes every line logged so far. Never rejects. */
@@ -75,12 +71,8 @@ export class RunLogWriter {
     this.runs.clear();
   }
 
-  private keep(
-    runId: string,
-    level: RunLogLevel,
-    message: string,
-    extra?: Record<string, unknown>,
-  ) {
+  /** Keeps one line of a run (RunLineLog calls it). */
+  keep(runId: string, level: RunLogLevel, message: string, extra?: Record<string, unknown>) {
     let run = this.runs.get(runId);
     if (!run) this.runs.set(runId, (run = { seq: 0, bytes: 0, truncated: false }));
     if (run.truncated) return;
@@ -159,5 +151,34 @@ function jsonFields(extra: Record<string, unknown>): unknown {
       : parsed;
   } catch (error) {
     return { unserializable_fields: (error as Error).message };
+  }
+}
+
+// A class rather than four closures: one is made per run, so its methods live on the prototype.
+class RunLineLog implements Log {
+  constructor(
+    private readonly writer: RunLogWriter,
+    private readonly runId: string,
+    private readonly base: Log,
+  ) {}
+
+  debug(message: string, extra?: Record<string, unknown>): void {
+    this.base.debug(message, extra);
+    this.writer.keep(this.runId, 'debug', message, extra);
+  }
+
+  info(message: string, extra?: Record<string, unknown>): void {
+    this.base.info(message, extra);
+    this.writer.keep(this.runId, 'info', message, extra);
+  }
+
+  warn(message: string, extra?: Record<string, unknown>): void {
+    this.base.warn(message, extra);
+    this.writer.keep(this.runId, 'warn', message, extra);
+  }
+
+  error(message: string, extra?: Record<string, unknown>): void {
+    this.base.error(message, extra);
+    this.writer.keep(this.runId, 'error', message, extra);
   }
 }
