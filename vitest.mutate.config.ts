@@ -33,6 +33,7 @@ export const mutationTests: Record<string, string[]> = {
     'test/retries.test.ts',
     'test/pause.test.ts',
     'test/engine/sweep-promises.test.ts',
+    'test/engine/spread.test.ts',
   ],
   'lib/http/middleware.ts': [
     'test/api/errors.test.ts',
@@ -48,6 +49,13 @@ export const mutationTests: Record<string, string[]> = {
     'test/fair-claiming.test.ts',
     'test/precise.test.ts',
     'test/retries.test.ts',
+    'test/engine/overlap.test.ts',
+    'test/engine/dependencies.test.ts',
+    'test/catch-up.test.ts',
+    'test/engine/priority.test.ts',
+    'test/engine/dispatch.test.ts',
+    'test/reliability/time-budget.test.ts',
+    'test/engine/spread.test.ts',
   ],
   'lib/engine/sweep.ts': [
     'test/sweep.test.ts',
@@ -56,6 +64,22 @@ export const mutationTests: Record<string, string[]> = {
     'test/engine/claims.test.ts',
     'test/retries.test.ts',
     'test/pause.test.ts',
+    'test/catch-up.test.ts',
+    'test/engine/dispatch.test.ts',
+    'test/engine/dependencies.test.ts',
+    'test/precise.test.ts',
+    'test/reliability/time-budget.test.ts',
+  ],
+  'lib/engine/catch-up.ts': [
+    'test/engine/catch-up-plan.test.ts',
+    'test/catch-up.test.ts',
+    'test/pause.test.ts',
+    'test/engine/sweep-promises.test.ts',
+  ],
+  'lib/engine/dispatch-policy.ts': ['test/engine/dispatch.test.ts'],
+  'lib/engine/dependencies.ts': [
+    'test/engine/dependencies.test.ts',
+    'test/api/dependencies.test.ts',
   ],
 };
 
