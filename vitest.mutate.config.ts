@@ -61,6 +61,7 @@ export const mutationTests: Record<string, string[]> = {
     'test/engine/dispatch.test.ts',
     'test/reliability/time-budget.test.ts',
     'test/engine/spread.test.ts',
+    'test/engine/claim-decisions.test.ts',
   ],
   // Every test of these reaches nearly every line of sweep.ts, so each surviving mutant runs them
   // all: the list is kept to the files that kill something the others do not.
