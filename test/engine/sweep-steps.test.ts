@@ -38,7 +38,7 @@ async function job(id: string) {
 
 async function runs(id: string) {
   return sql<{ trigger: string; status: string }[]>`
-    select trigger, status from cron_job_run where job_id = ${id} order by started_at`;
+    select trigger, status from cron_job_run where job_id = ${id} order by scheduled_for`;
 }
 
 async function lastSweep() {
