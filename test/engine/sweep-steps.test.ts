@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { connect } from '../../lib/db';
+import type { RunQueue } from '../../lib/engine/run-queue';
 import { sweep } from '../../lib/engine/sweep';
+import type { TriggerPort, TriggerRequest } from '../../lib/engine/triggers';
 import { createEngineTestDatabase } from '../helpers/engine';
 import { insertJob } from '../helpers/jobs';
 import { capturingLog } from '../helpers/log';
 
 // What a sweep does besides running due slots, through sweep() and the tables: it resumes jobs
 // whose pause has ended and makes `after:` jobs due, and it keeps the last sweep's summary; an
-// exact-time trigger's sweep (`only`) runs its one slot and does none of that. A sweep that cannot
-// reach the database fails, logged.
+// exact-time trigger's sweep (`only`) runs its one slot and does none of that. It brings exact-time
+// triggers in step (a trigger's sweep: its job's only). A dispatching sweep records a job whose
+// schedule cannot be computed itself. A sweep that cannot reach the database fails, logged.
 
 const { sql, url, deps } = await createEngineTestDatabase();
 const at = (iso: string) => new Date(iso);
@@ -97,5 +100,56 @@ describe('a sweep', () => {
         extra: expect.objectContaining({ error: expect.any(String), executed: 0, lost: 0 }),
       },
     ]);
+  });
+
+  it('brings exact-time triggers in step after it: every precise job, or only its own job for a trigger', async () => {
+    const [first, second] = await Promise.all(
+      ['first', 'second'].map((name) =>
+        insertJob(sql, { name, schedule: 'every_15_minutes', next_run: slot }),
+      ),
+    );
+    await sql`update cron_job set precise = true`;
+    const armed: TriggerRequest[] = [];
+    const triggers: TriggerPort = {
+      arm: async (request) => void armed.push(request),
+      disarm: async () => {},
+    };
+    const summary = await sweep(
+      { ...deps, triggers },
+      { now: () => now, only: { jobId: first!, slot } },
+    );
+    expect(summary.triggers).toEqual({ armed: 1, disarmed: 0, failed: 0 });
+    expect(armed).toEqual([
+      { job_id: first, next_run: at('2026-12-01T10:15:00Z'), timezone: 'UTC' },
+    ]);
+    armed.length = 0;
+    expect((await sweep({ ...deps, triggers }, { now: () => now })).triggers).toEqual({
+      armed: 1,
+      disarmed: 0,
+      failed: 0,
+    });
+    expect(armed).toEqual([
+      { job_id: second, next_run: at('2026-12-01T10:15:00Z'), timezone: 'UTC' },
+    ]);
+    // Without triggers configured, the summary has no trigger counts.
+    expect(await sweep(deps, { now: () => now })).not.toHaveProperty('triggers');
+  });
+
+  it('dispatching, records a job whose schedule cannot be computed itself and sends the others', async () => {
+    const good = await insertJob(sql, { name: 'good', next_run: slot });
+    const broken = await insertJob(sql, { name: 'broken', next_run: slot });
+    await sql`update cron_job set schedule = 'every_fortnight' where id = ${broken}`;
+    const sent: string[] = [];
+    const queue: RunQueue = { send: async (ids) => void sent.push(...ids) };
+    const summary = await sweep(deps, { now: () => now, dispatch: { queue, when: 'always' } });
+    expect(summary).toMatchObject({ dispatched: 1, executed: 1, failed: 1 });
+    const rows = await sql<{ id: string; job_id: string; status: string; error: string | null }[]>`
+      select id, job_id, status, error from cron_job_run`;
+    expect(sent).toEqual([rows.find((row) => row.job_id === good)!.id]);
+    expect(rows.find((row) => row.job_id === broken)).toMatchObject({
+      status: 'error',
+      error: expect.stringMatching(/^schedule cannot be computed, job deactivated: /),
+    });
+    expect(await job(broken)).toMatchObject({ is_active: false, next_run: null });
   });
 });
