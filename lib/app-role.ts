@@ -31,6 +31,9 @@ export const APP_TABLE_PRIVILEGES: Readonly<Record<string, readonly Privilege[]>
   // Written with an upstream job's success; the sweep locks (`for update`, hence update) and
   // deletes what it consumes.
   cron_job_dependency_event: READ_WRITE,
+  // Per-tenant caps on runs in progress, set by operators (as the owner): the claim reads a cap
+  // and locks its row (`for update`, hence update) while it counts the tenant's runs.
+  cron_tenant_limit: ['select', 'update'],
   // The local run queue (npm start with WORKERS=N): sent, taken and deleted by the app.
   cron_run_queue: ['select', 'insert', 'delete'],
   // Append-only for the app: entries are added, never changed; retention ages them out through

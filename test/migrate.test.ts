@@ -57,6 +57,7 @@ describe('migrations', () => {
       'cron_migrations',
       'cron_run_queue',
       'cron_sweep_state',
+      'cron_tenant_limit',
     ]);
     expect(await migrateInChildProcess(url)).toEqual([]);
   });

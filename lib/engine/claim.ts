@@ -3,6 +3,7 @@ import type { RunnableJob } from './execute';
 import { AFTER_PREFIX, nextSlot } from '../schedule';
 import { planClaim, type CatchUpPolicy, type ClaimPlan } from './catch-up';
 import { insertClaimedRuns, spreadOffsetSql, type RunClaim } from './run-state';
+import { tenantCappedSql, tenantRoomSql, withinTenantCaps } from './tenant-cap';
 
 export interface ClaimedRun extends RunnableJob {
   run_id: string;
@@ -22,7 +23,10 @@ export interface SkippedSlot {
 }
 
 export interface ClaimResult {
-  /** Job rows claimed; zero means nothing (else) is due. */
+  /**
+   * Job rows claimed; zero means nothing (else) is due, or all of it belongs to tenants at their
+   * cap (tenant-cap.ts).
+   */
   claimed: number;
   runnable: ClaimedRun[];
   skipped: SkippedSlot[];
@@ -50,6 +54,8 @@ interface DueRow extends Omit<RunnableJob, 'attempt'> {
   busy: boolean;
   /** The lane a new run takes: 0, or the lowest free one below `max_concurrent_runs` (`allow`). */
   lane: number;
+  /** Its tenant has a cap on runs in progress (tenant-cap.ts). */
+  capped: boolean;
 }
 
 /**
@@ -76,6 +82,9 @@ interface DueRow extends Omit<RunnableJob, 'attempt'> {
  *   runs). A busy catch-up `all` job is not claimed: its backlog waits for the run in progress.
  * - A retry still pending when its job's next slot is due is superseded by that slot (recorded as
  *   a `skipped` retry run); the superseded slot counts as failed towards `pause_after_failures`.
+ * - A tenant with a cap on runs in progress (tenant-cap.ts) gets no run beyond it: its other jobs
+ *   are left out of the claim, untouched and still due, whatever claims race (they take turns on
+ *   the tenant's cap row).
  * Jobs whose timeout exceeds `maxTimeoutSeconds` (the sweep's time budget) stay due.
  * Next slots are computed once per distinct (schedule, time zone) in the batch.
  */
@@ -160,7 +169,8 @@ export async function claimDueJobs(
         limit ${options.limit}
         for update of j skip locked
       )
-      select * from slots union all select * from retries union all select * from queued`;
+      select due.*, ${tenantCappedSql(tx, 'due')} as capped
+      from (select * from slots union all select * from retries union all select * from queued) due`;
     if (due.length === 0) return { claimed: 0, runnable: [], skipped: [] };
     if (options.ids) {
       // Start the batch in the order asked for (the fair order), not in the order of the scan.
@@ -208,7 +218,7 @@ export async function claimDueJobs(
       }
     };
     type Claim = RunClaim & { job: DueRow; problem: string | null; behind: boolean };
-    const claims = due.map((job): Claim => {
+    const wanted = due.map((job): Claim => {
       const trigger = job.schedule.startsWith(AFTER_PREFIX) ? 'dependency' : 'schedule';
       if (job.kind === 'retry') {
         return {
@@ -293,6 +303,8 @@ export async function claimDueJobs(
       };
     });
 
+    // Runs beyond a tenant's cap are not started: their jobs are left as they are, still due.
+    const claims = await withinTenantCaps(tx, wanted);
     const deadline = new Date(now.getTime() + options.leaseSeconds * 1000);
     // insertClaimedRuns reads only the RunClaim fields, so the claims go as they are.
     const inserted = await insertClaimedRuns(
@@ -304,7 +316,7 @@ export async function claimDueJobs(
 
     // The insert returns its rows in an unspecified order: keep the order of `due`.
     const insertedByJob = new Map(inserted.map((row) => [row.job_id, row]));
-    const result: ClaimResult = { claimed: due.length, runnable: [], skipped: [] };
+    const result: ClaimResult = { claimed: claims.length, runnable: [], skipped: [] };
     for (const { job, problem, behind, scheduled_for, attempt } of claims) {
       const row = insertedByJob.get(job.id);
       if (!row) continue;
@@ -347,7 +359,9 @@ function consecutiveFailures(metadata: Record<string, unknown>): number {
  * tenant's jobs goes first and which tenant's job goes first within a turn, but no priority lets
  * one tenant's backlog delay another tenant's jobs: a tenant with 90,000 due jobs delays another
  * tenant's 10 by at most 10 turns of each due tenant. Reads every due row once (no locks); at most
- * `limit` ids are returned, and the sweep asks again when it has claimed them.
+ * `limit` ids are returned, and the sweep asks again when it has claimed them. A tenant with a cap
+ * on runs in progress gets no more turns than the room left under it (tenant-cap.ts), so a capped
+ * backlog does not fill the order with jobs the claim would leave out.
  */
 export async function fairDueOrder(
   sql: Sql,
@@ -358,7 +372,7 @@ export async function fairDueOrder(
   const slotDue = sql`(is_active and next_run <= ${options.now})`;
   const rows = await sql<{ id: string }[]>`
     select id from (
-      select id, priority, due_at,
+      select id, tenant_id, priority, due_at,
         row_number() over (partition by tenant_id order by priority desc, due_at, id) as turn
       from (
         select id, tenant_id, priority,
@@ -370,7 +384,8 @@ export async function fairDueOrder(
               select from cron_job_run r where r.job_id = j.id and r.status = 'running')))
           and timeout_seconds <= ${options.maxTimeoutSeconds}
       ) due_jobs
-    ) due
+    ) due left join (${tenantRoomSql(sql)}) caps using (tenant_id)
+    where caps.room is null or turn <= caps.room
     order by turn, priority desc, due_at, id
     limit ${options.limit}`;
   return rows.map((row) => row.id);

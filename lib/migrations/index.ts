@@ -11,6 +11,7 @@ import jobSecrets from './0021-job-secrets';
 import legacyId from './0022-legacy-id';
 import recentRuns from './0023-recent-runs';
 import runQueue from './0025-run-queue';
+import tenantLimits from './0026-tenant-limits';
 import alerts from './0030-alerts';
 import catchUpAndSpread from './0035-catch-up-and-spread';
 import runLog from './0040-run-log';
@@ -34,6 +35,7 @@ export const migrations: ReadonlyArray<{ id: number; name: string; sql: string }
   { id: 22, name: 'legacy-id', sql: legacyId },
   { id: 23, name: 'recent-runs', sql: recentRuns },
   { id: 25, name: 'run-queue', sql: runQueue },
+  { id: 26, name: 'tenant-limits', sql: tenantLimits },
   { id: 30, name: 'alerts', sql: alerts },
   { id: 35, name: 'catch-up-and-spread', sql: catchUpAndSpread },
   { id: 40, name: 'run-log', sql: runLog },
