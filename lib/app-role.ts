@@ -34,8 +34,9 @@ export const APP_TABLE_PRIVILEGES: Readonly<Record<string, readonly Privilege[]>
   // Per-tenant caps on runs in progress, set by operators (as the owner): the claim reads a cap
   // and locks its row (`for update`, hence update) while it counts the tenant's runs.
   cron_tenant_limit: ['select', 'update'],
-  // The local run queue (npm start with WORKERS=N): sent, taken and deleted by the app.
-  cron_run_queue: ['select', 'insert', 'delete'],
+  // The local run queue (npm start with WORKERS=N): sent, taken and deleted by the app; workers
+  // lock the rows they take (`for update skip locked`, hence update) before deleting them.
+  cron_run_queue: READ_WRITE,
   // Append-only for the app: entries are added, never changed; retention ages them out through
   // cron_job_audit_prune, which deletes nothing younger than a day.
   cron_job_audit: ['select', 'insert'],

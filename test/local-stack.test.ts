@@ -3,17 +3,21 @@ import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { waitFor } from './helpers/wait';
 
 const root = path.resolve(import.meta.dirname, '..');
 const workdir = await mkdtemp(path.join(tmpdir(), 'crm-cron-start-'));
 await chmod(workdir, 0o755);
 afterAll(() => rm(workdir, { recursive: true, force: true }));
+// Worker processes start under tsx and the machine may be busy: a bound, not a timing claim.
+const patiently = { limitMs: 120_000, everyMs: 100 };
 
 /**
  * `npm start` as a user runs it, minus npm: the same entry point in a fresh folder with no
- * DATABASE_URL, so it boots its own embedded PostgreSQL and demo data there.
+ * DATABASE_URL, so it boots its own embedded PostgreSQL and demo data there. `env` adds to the
+ * environment (WORKERS, TICK_INTERVAL_SECONDS), `cwd` picks another fresh folder.
  */
-function startLocalStack() {
+function startLocalStack(options: { cwd?: string; env?: Record<string, string> } = {}) {
   const child = spawn(
     process.execPath,
     [
@@ -22,12 +26,13 @@ function startLocalStack() {
       path.join(root, 'lib/local/main.ts'),
     ],
     {
-      cwd: workdir,
+      cwd: options.cwd ?? workdir,
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
         PORT: '0',
         TICK_INTERVAL_SECONDS: '0',
+        ...options.env,
       },
     },
   );
@@ -91,4 +96,91 @@ describe('npm start', () => {
     expect(() => process.kill(postgresPid, 0)).toThrow();
     expect(stack.lines.at(-1)).toContain('"message":"stopped"');
   });
+
+  it('with WORKERS=2 runs jobs in two worker processes: the due job of the first sweep and a run-now (202, then its run by GET); Ctrl-C stops the workers too', async () => {
+    const cwd = await mkdtemp(path.join(tmpdir(), 'crm-cron-workers-'));
+    await chmod(cwd, 0o755);
+    try {
+      // The first sweep runs as soon as the stack is up (the next only after 300 s): it finds the
+      // demo's Mark Users Offline due and, with workers, dispatches it instead of running it.
+      const stack = startLocalStack({
+        cwd,
+        env: { WORKERS: '2', TICK_INTERVAL_SECONDS: '300' },
+      });
+      const { url } = await stack.up;
+      const entries = () =>
+        stack.lines.flatMap((line) => {
+          try {
+            return [JSON.parse(line) as Record<string, unknown>];
+          } catch {
+            return [];
+          }
+        });
+      const workerPids = () =>
+        entries()
+          .filter((entry) => entry.message === 'worker started')
+          .map((entry) => entry.pid);
+      await waitFor('two worker processes', async () => workerPids().length === 2, patiently);
+      expect(new Set(workerPids()).size).toBe(2);
+      expect(workerPids()).not.toContain(stack.child.pid);
+
+      const jobs = (await (await fetch(`${url}/jobs`)).json()) as {
+        jobs: { id: string; name: string }[];
+      };
+      const job = jobs.jobs.find((candidate) => candidate.name === 'Mark Users Offline')!;
+      type Run = { id: string; trigger: string; status: string; result: unknown };
+      const runs = async () =>
+        ((await (await fetch(`${url}/jobs/${job.id}/runs`)).json()) as { runs: Run[] }).runs;
+      await waitFor(
+        'the scheduled run to finish',
+        async () =>
+          (await runs()).some((run) => run.trigger === 'schedule' && run.status !== 'running'),
+        patiently,
+      );
+      expect(await runs()).toEqual([
+        expect.objectContaining({
+          trigger: 'schedule',
+          status: 'success',
+          result: { users: 30, employees: 12 },
+        }),
+      ]);
+      // The server's sweep handed it over and ran nothing itself.
+      expect(entries()).toContainEqual(
+        expect.objectContaining({ message: 'sweep finished', dispatched: 1, executed: 0 }),
+      );
+
+      const queued = await fetch(`${url}/jobs/${job.id}/run`, { method: 'POST' });
+      expect(queued.status).toBe(202);
+      const location = queued.headers.get('location')!;
+      expect(location).toMatch(new RegExp(`^/api/cron/jobs/${job.id}/runs/[0-9a-f-]{36}$`));
+      let run = (await (await fetch(new URL(location, url))).json()) as Run;
+      await waitFor(
+        'the manual run to finish',
+        async () => {
+          run = (await (await fetch(new URL(location, url))).json()) as Run;
+          return run.status !== 'running';
+        },
+        patiently,
+      );
+      // Everyone went offline at the first run: nobody is left to mark.
+      expect(run).toMatchObject({
+        trigger: 'manual',
+        status: 'success',
+        result: { users: 0, employees: 0 },
+      });
+
+      // Both runs' executor lines came from worker processes (service crm-cron-worker), none
+      // from the server.
+      const marked = entries().filter((entry) => entry.message === 'marked users offline');
+      expect(marked.map((entry) => entry.service)).toEqual(['crm-cron-worker', 'crm-cron-worker']);
+
+      stack.child.kill('SIGINT');
+      expect(await stack.exited).toBe(0);
+      expect(entries().filter((entry) => entry.message === 'worker stopped')).toHaveLength(2);
+      for (const pid of workerPids()) expect(() => process.kill(pid as number, 0)).toThrow();
+      expect(stack.lines.at(-1)).toContain('"message":"stopped"');
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  }, 300_000);
 });
