@@ -1,3 +1,4 @@
+import * as z from 'zod/mini';
 import type { TransactionSql } from './db';
 import { jsonb } from './db';
 import { ENGINE_METADATA_KEYS, executorConfig, initialEngineMetadata } from './engine/metadata';
@@ -214,7 +215,7 @@ function adoptRow(
     refusal = `executor ${JSON.stringify(functionName)} is not registered: add it (docs/adding-an-executor.md) or point the job at another one`;
   }
   if (refusal === null && executor) {
-    const parsed = executor.configSchema.safeParse(config);
+    const parsed = z.safeParse(executor.configSchema, config);
     if (parsed.success) config = parsed.data as Record<string, unknown>;
     else {
       const problems = parsed.error.issues.map(

@@ -1,3 +1,4 @@
+import * as z from 'zod/mini';
 import { jsonb, type Sql } from './db';
 import { initialEngineMetadata } from './engine/metadata';
 import type { ExecutorRegistry } from './executors/registry';
@@ -55,7 +56,7 @@ export async function seedDefaultJobs(
           ? `table(s) ${absent.join(', ')} do not exist: activate the job (PUT {"is_active":true}) once the CRM's tables are there`
           : null,
       metadata: jsonb(sql, {
-        ...(executor.configSchema.parse(job.metadata) as object),
+        ...(z.parse(executor.configSchema, job.metadata) as object),
         ...initialEngineMetadata,
       }),
       // Due at once: a freshly seeded job does its work in the first sweep, as the earlier system did.

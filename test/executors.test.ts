@@ -1,12 +1,12 @@
 import { describeExecutors } from '../lib/executors/describe';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type * as z from 'zod';
+import * as z from 'zod/mini';
 import { createDemoSchema } from '../lib/demo-data';
 import { createBuiltInRegistry } from '../lib/executors/built-ins';
 import { cleanOldActivities } from '../lib/executors/clean-old-activities';
 import { markUsersOffline } from '../lib/executors/mark-users-offline';
 import { syncDenormalizedFields } from '../lib/executors/sync-denormalized-fields';
-import type { ExecutorContext, ExecutorDefinition } from '../lib/executors/types';
+import type { ConfigSchema, ExecutorContext, ExecutorDefinition } from '../lib/executors/types';
 import { silentLog, type Log } from '../lib/logger';
 import { createTestDatabase } from './helpers/database';
 
@@ -17,14 +17,14 @@ beforeEach(async () => {
   await sql`truncate users, employees, contacts, opportunities, accounts, activities`;
 });
 
-function contextFor<Schema extends z.ZodType>(
+function contextFor<Schema extends ConfigSchema>(
   executor: ExecutorDefinition<Schema>,
   config: unknown,
   options: { tenantId?: string | null; signal?: AbortSignal; log?: Log } = {},
 ): ExecutorContext<z.output<Schema>> {
   return {
     sql,
-    config: executor.configSchema.parse(config),
+    config: z.parse(executor.configSchema, config),
     tenantId: options.tenantId ?? null,
     attempt: 1,
     signal: options.signal ?? new AbortController().signal,

@@ -1,3 +1,4 @@
+import * as z from 'zod/mini';
 import postgres from 'postgres';
 import type { Sql } from '../db';
 import { SchemaDetailError } from '../errors';
@@ -63,7 +64,7 @@ export async function executeJob(
   if (!executor) {
     return finished(started, 'error', null, `unknown executor "${job.function_name}"`);
   }
-  const config = executor.configSchema.safeParse(executorConfig(job.metadata));
+  const config = z.safeParse(executor.configSchema, executorConfig(job.metadata));
   if (!config.success) {
     const problems = config.error.issues.map(
       (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { defineExecutor } from './types';
 
 export const cleanOldActivities = defineExecutor({
@@ -10,23 +10,14 @@ export const cleanOldActivities = defineExecutor({
   requiresTables: ['activities'],
   configSchema: z.strictObject({
     retention_days: z
-      .number()
-      .int()
-      .min(1)
-      .max(36500)
-      .default(365)
-      .describe('Activities older than this many days are deleted.'),
+      ._default(z.number().check(z.int(), z.gte(1), z.lte(36500)), 365)
+      .check(z.describe('Activities older than this many days are deleted.')),
     batch_size: z
-      .number()
-      .int()
-      .min(1)
-      .max(10000)
-      .default(1000)
-      .describe('Rows deleted per statement.'),
+      ._default(z.number().check(z.int(), z.gte(1), z.lte(10000)), 1000)
+      .check(z.describe('Rows deleted per statement.')),
     dry_run: z
-      .boolean()
-      .default(false)
-      .describe('Only count the activities that would be deleted.'),
+      ._default(z.boolean(), false)
+      .check(z.describe('Only count the activities that would be deleted.')),
   }),
   async run({ sql, config, tenantId, signal, log }) {
     const tenantFilter = tenantId === null ? sql`` : sql`and tenant_id = ${tenantId}`;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { createEgressClient, type EgressClient } from '../egress/http-client';
 import { signMessage } from '../egress/signing';
 import { defineExecutor } from './types';
@@ -25,64 +25,61 @@ export type HttpRequestConfig = z.output<ReturnType<typeof httpRequestConfig>>;
 
 function httpRequestConfig(egress: EgressClient) {
   return z.strictObject({
-    url: z
-      .string()
-      .max(2048)
-      .superRefine((url, ctx) => {
+    url: z.string().check(
+      z.maxLength(2048),
+      z.superRefine((url, ctx) => {
         const problem = egress.checkUrl(url);
         if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      })
-      .describe(
+      }),
+      z.describe(
         'http or https URL to call. Addresses that are not public (private, loopback, link-local, ' +
           'unique-local, CGNAT, metadata) are refused, here and again after DNS resolution at run time.',
       ),
+    ),
     method: z
-      .enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])
-      .default('POST')
-      .describe('HTTP method.'),
+      ._default(z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']), 'POST')
+      .check(z.describe('HTTP method.')),
     headers: z
-      .record(
-        z.string().regex(HEADER_NAME, 'must be an HTTP header name'),
-        z
-          .string()
-          .max(4096)
-          .regex(/^[^\r\n]*$/, 'must not contain line breaks'),
+      ._default(
+        z.record(
+          z.string().check(z.regex(HEADER_NAME, 'must be an HTTP header name')),
+          z
+            .string()
+            .check(z.maxLength(4096), z.regex(/^[^\r\n]*$/, 'must not contain line breaks')),
+        ),
+        {},
       )
-      .default({})
-      .superRefine((headers, ctx) => {
-        for (const name of Object.keys(headers)) {
-          if (RESERVED_HEADERS.has(name.toLowerCase())) {
-            ctx.addIssue({
-              code: 'custom',
-              path: [name],
-              message:
-                'set by the executor, or a credential (header values are returned by the API): ' +
-                "authenticate the call with the job's signing secret",
-            });
+      .check(
+        z.superRefine((headers, ctx) => {
+          for (const name of Object.keys(headers)) {
+            if (RESERVED_HEADERS.has(name.toLowerCase())) {
+              ctx.addIssue({
+                code: 'custom',
+                path: [name],
+                message:
+                  'set by the executor, or a credential (header values are returned by the API): ' +
+                  "authenticate the call with the job's signing secret",
+              });
+            }
           }
-        }
-      })
-      .describe('Extra request headers. content-type defaults to application/json with a body.'),
+        }),
+        z.describe('Extra request headers. content-type defaults to application/json with a body.'),
+      ),
     body: z
-      .unknown()
-      .optional()
-      .describe('JSON sent as the request body (not for GET). Omitted: no body.'),
+      .optional(z.unknown())
+      .check(z.describe('JSON sent as the request body (not for GET). Omitted: no body.')),
     request_timeout_seconds: z
-      .number()
-      .int()
-      .min(1)
-      .max(840)
-      .default(30)
-      .describe(
-        "Seconds to wait for the response; the job's timeout_seconds still ends the run first if shorter.",
+      ._default(z.number().check(z.int(), z.gte(1), z.lte(840)), 30)
+      .check(
+        z.describe(
+          "Seconds to wait for the response; the job's timeout_seconds still ends the run first if shorter.",
+        ),
       ),
     max_response_bytes: z
-      .number()
-      .int()
-      .min(0)
-      .max(65536)
-      .default(2048)
-      .describe('How much of the response body is kept on the run (the rest is not read).'),
+      ._default(z.number().check(z.int(), z.gte(0), z.lte(65536)), 2048)
+      .check(
+        z.describe('How much of the response body is kept on the run (the rest is not read).'),
+      ),
   });
 }
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { defineExecutor } from './types';
 
 const presenceTables = ['users', 'employees'] as const;
@@ -12,12 +12,10 @@ export const markUsersOffline = defineExecutor({
   requiresTables: presenceTables,
   configSchema: z.strictObject({
     timeout_minutes: z
-      .number()
-      .int()
-      .min(1)
-      .max(1440)
-      .default(5)
-      .describe('Minutes without a heartbeat after which an online user is marked offline.'),
+      ._default(z.number().check(z.int(), z.gte(1), z.lte(1440)), 5)
+      .check(
+        z.describe('Minutes without a heartbeat after which an online user is marked offline.'),
+      ),
   }),
   async run({ sql, config, tenantId, signal, log }) {
     /**

@@ -1,18 +1,19 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { Sql } from '../db';
 import { SchemaDetailError } from '../errors';
 import { defineExecutor } from './types';
 
 const identifier = z
   .string()
-  .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase SQL identifier');
+  .check(z.regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase SQL identifier'));
+const described = (description: string) => identifier.check(z.describe(description));
 
 const mappingSchema = z.strictObject({
-  table: identifier.describe('Table holding the denormalized copy.'),
-  column: identifier.describe('Column of `table` that holds the copy.'),
-  source_table: identifier.describe('Table holding the original value; joined on its id.'),
-  source_column: identifier.describe('Column of `source_table` copied into `column`.'),
-  foreign_key: identifier.describe('Column of `table` referencing `source_table`.id.'),
+  table: described('Table holding the denormalized copy.'),
+  column: described('Column of `table` that holds the copy.'),
+  source_table: described('Table holding the original value; joined on its id.'),
+  source_column: described('Column of `source_table` copied into `column`.'),
+  foreign_key: described('Column of `table` referencing `source_table`.id.'),
 });
 
 type Mapping = z.output<typeof mappingSchema>;
@@ -90,19 +91,23 @@ export const syncDenormalizedFields = defineExecutor({
   requiresTables: ['contacts', 'opportunities', 'accounts'],
   configSchema: z.strictObject({
     mappings: z
-      .array(
-        mappingSchema.refine((m) => allowedKeys.has(JSON.stringify(mappingKey(m))), {
-          message:
-            'not a mapping this deployment allows: the allowed ones are ' +
-            ALLOWED_MAPPINGS.map(
-              (m) => `${m.table}.${m.column} <- ${m.source_table}.${m.source_column}`,
-            ).join(', '),
-        }),
+      ._default(
+        z
+          .array(
+            mappingSchema.check(
+              z.refine((m) => allowedKeys.has(JSON.stringify(mappingKey(m))), {
+                message:
+                  'not a mapping this deployment allows: the allowed ones are ' +
+                  ALLOWED_MAPPINGS.map(
+                    (m) => `${m.table}.${m.column} <- ${m.source_table}.${m.source_column}`,
+                  ).join(', '),
+              }),
+            ),
+          )
+          .check(z.minLength(1), z.maxLength(50)),
+        defaultMappings,
       )
-      .min(1)
-      .max(50)
-      .default(defaultMappings)
-      .describe('Denormalized columns to bring back in line with their source.'),
+      .check(z.describe('Denormalized columns to bring back in line with their source.')),
   }),
   async run({ sql, config, tenantId, signal, log }) {
     await assertColumnsExist(sql, config.mappings);

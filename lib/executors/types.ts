@@ -1,6 +1,7 @@
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import type { Sql } from '../db';
 import type { Log } from '../logger';
+import '../zod-messages';
 
 /** What an executor sees of the world: nothing of HTTP, Lambda or the engine's tables. */
 export interface ExecutorContext<Config> {
@@ -20,7 +21,14 @@ export interface ExecutorContext<Config> {
   secret(): Promise<string | null>;
 }
 
-export interface ExecutorDefinition<Schema extends z.ZodType = z.ZodType> {
+/**
+ * A config schema, written with `zod` or with `zod/mini` (the built-ins use mini: a third of
+ * zod's size in every Lambda bundle). It is only used through zod/mini's functions (`z.safeParse`,
+ * `z.toJSONSchema`), which take either kind.
+ */
+export type ConfigSchema = z.core.$ZodType;
+
+export interface ExecutorDefinition<Schema extends ConfigSchema = ConfigSchema> {
   name: string;
   description: string;
   /** Validates a job's metadata config and fills its defaults. Engine-owned keys are stripped first. */
@@ -37,7 +45,7 @@ export interface ExecutorDefinition<Schema extends z.ZodType = z.ZodType> {
 }
 
 /** Keeps each executor's config type tied to its schema at the definition site. */
-export function defineExecutor<Schema extends z.ZodType>(
+export function defineExecutor<Schema extends ConfigSchema>(
   definition: ExecutorDefinition<Schema>,
 ): ExecutorDefinition<Schema> {
   return definition;

@@ -1,3 +1,4 @@
+import * as z from 'zod/mini';
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../app-context';
 import { isUniqueViolation, jsonb, type TransactionSql } from '../db';
@@ -626,7 +627,7 @@ function validateJob(
       message: `unknown executor ${JSON.stringify(fields.function_name)}: registered executors are ${ctx.registry.names().join(', ')}`,
     });
   } else {
-    const parsed = executor.configSchema.safeParse(executorConfig(fields.metadata));
+    const parsed = z.safeParse(executor.configSchema, executorConfig(fields.metadata));
     if (parsed.success) config = parsed.data as Record<string, unknown>;
     else {
       for (const issue of parsed.error.issues) {

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../zod-messages';
 import type { AppContext } from '../app-context';
 import { parseAppRole } from '../app-role';
 import { connectFromEnvironment } from '../aws/database';
@@ -12,33 +13,33 @@ import type { TriggerPort } from '../engine/triggers';
 import type { RunQueue } from '../engine/run-queue';
 import { createSqsRunQueue } from '../aws/sqs-run-queue';
 
+const integer = (min: number, max: number) =>
+  z.coerce.number().check(z.int(), z.gte(min), z.lte(max));
+const nonEmpty = () => z.string().check(z.minLength(1));
+
+// zod/mini rather than zod: this module is in every function's bundle (see lib/zod-messages.ts).
 const lambdaEnvironment = z.object({
-  LOG_LEVEL: z.enum(logLevels).default('info'),
-  SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(300),
-  SWEEP_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
-  RUN_RETENTION_DAYS: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(36_500)
-    .default(DEFAULT_RUN_RETENTION_DAYS),
-  SCHEDULER_GROUP_NAME: z.string().min(1).optional(),
-  RUN_JOB_FUNCTION_ARN: z.string().min(1).optional(),
-  SCHEDULER_ROLE_ARN: z.string().min(1).optional(),
-  SCHEDULER_DLQ_ARN: z.string().min(1).optional(),
-  JWT_TENANT_CLAIM: z.string().min(1).default(DEFAULT_JWT_IDENTITY.tenantClaim),
-  JWT_ADMIN_SCOPE: z.string().min(1).default(DEFAULT_JWT_IDENTITY.adminScope),
+  LOG_LEVEL: z._default(z.enum(logLevels), 'info'),
+  SWEEP_INTERVAL_SECONDS: z._default(integer(60, 86_400), 300),
+  SWEEP_CONCURRENCY: z._default(integer(1, 64), 4),
+  RUN_RETENTION_DAYS: z._default(integer(1, 36_500), DEFAULT_RUN_RETENTION_DAYS),
+  SCHEDULER_GROUP_NAME: z.optional(nonEmpty()),
+  RUN_JOB_FUNCTION_ARN: z.optional(nonEmpty()),
+  SCHEDULER_ROLE_ARN: z.optional(nonEmpty()),
+  SCHEDULER_DLQ_ARN: z.optional(nonEmpty()),
+  JWT_TENANT_CLAIM: z._default(nonEmpty(), DEFAULT_JWT_IDENTITY.tenantClaim),
+  JWT_ADMIN_SCOPE: z._default(nonEmpty(), DEFAULT_JWT_IDENTITY.adminScope),
   /** The worker function's SQS queue: where run-now (and the dispatching sweep) send runs. */
-  RUN_QUEUE_URL: z.url().optional(),
+  RUN_QUEUE_URL: z.optional(z.url()),
   /**
    * When the scheduled sweep hands runs to the worker function: `overflow` (what would not finish
    * within one sweep interval), `always`, or `never` (the sweep runs everything itself).
    */
-  DISPATCH: z.enum(['overflow', 'always', 'never']).default('overflow'),
-  DB_APP_ROLE: z.string().optional(),
+  DISPATCH: z._default(z.enum(['overflow', 'always', 'never']), 'overflow'),
+  DB_APP_ROLE: z.optional(z.string()),
 });
 
-const settings = lambdaEnvironment.parse(process.env);
+const settings = z.parse(lambdaEnvironment, process.env);
 
 /** Run history older than this is removed after each scheduled sweep (contract section 2). */
 export const runRetentionDays = settings.RUN_RETENTION_DAYS;

@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { AppContext } from '../app-context';
 import { sweep, type SweepSummary } from '../engine/sweep';
 import { addSweepMetrics } from './metrics';
@@ -14,7 +14,7 @@ const triggerEvent = z.object({ job_id: z.uuid(), scheduled_for: z.iso.datetime(
  */
 export function runJob(app: AppContext) {
   return async (event: unknown, context: Context): Promise<SweepSummary | { ignored: string }> => {
-    const parsed = triggerEvent.safeParse(event);
+    const parsed = z.safeParse(triggerEvent, event);
     if (!parsed.success) {
       // Retrying cannot fix a malformed payload; say so and stop.
       app.log.error('run-job ignored an event that is not {job_id, scheduled_for}');
