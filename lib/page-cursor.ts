@@ -22,3 +22,21 @@ export function decodePageCursor(cursor: string): { us: string; id: string } {
   }
   return { us: match[1]!, id: match[2]! };
 }
+
+/**
+ * A page's rows without the `cursor_us` column they were selected with, for the response. Copied
+ * key by key with the key list read once: an object rest (`({ cursor_us, ...row }) => row`) over
+ * rows of some 30 columns took about as long as serializing the page, and its copies serialized
+ * slower too (GET /jobs?limit=50: see the README's API figures).
+ */
+export function withoutCursor<Row extends { cursor_us: string }>(
+  rows: Row[],
+): Omit<Row, 'cursor_us'>[] {
+  if (rows.length === 0) return [];
+  const keys = Object.keys(rows[0]!).filter((key) => key !== 'cursor_us');
+  return rows.map((row) => {
+    const copy: Record<string, unknown> = {};
+    for (const key of keys) copy[key] = row[key as keyof Row];
+    return copy as Omit<Row, 'cursor_us'>;
+  });
+}

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { randomUUID } from 'node:crypto';
+import { withoutCursor } from '../page-cursor';
 import type { AppContext } from '../app-context';
 import { isUniqueViolation, jsonb, type TransactionSql } from '../db';
 import {
@@ -173,7 +174,7 @@ export async function listJobs(
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
   return {
-    jobs: page.map(({ cursor_us: _, ...job }) => job),
+    jobs: withoutCursor(page),
     next_cursor: rows.length > query.limit && last ? encodeCursor(last.cursor_us, last.id) : null,
   };
 }

@@ -1,5 +1,5 @@
 import type { AppContext } from '../app-context';
-import { decodePageCursor, encodePageCursor } from '../page-cursor';
+import { decodePageCursor, encodePageCursor, withoutCursor } from '../page-cursor';
 import type { Caller } from '../identity/caller';
 import { tenantScope } from '../jobs/scope';
 import type { RunRow } from '../jobs/service';
@@ -57,7 +57,7 @@ export async function listAllRuns(
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
   return {
-    runs: page.map(({ cursor_us: _, ...run }) => run),
+    runs: withoutCursor(page),
     next_cursor:
       rows.length > query.limit && last ? encodePageCursor(last.cursor_us, last.id) : null,
   };
