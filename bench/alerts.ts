@@ -2,7 +2,8 @@
  * Alerts on the sweep's hot path: a sweep of 10,000 failing jobs with a webhook destination for
  * all of them (one rule, every event written to the outbox in the outcome statement) against the
  * same sweep without alerts, then every event delivered to a loopback receiver.
- * `npm run bench:alerts` alone, or the `alerts` section of `npm run bench`.
+ * `npm run bench:alerts` alone, or the `alerts` section of `npm run bench` (BENCH_ONLY=alerts),
+ * which judges the figures. Starts by emptying cron_job: run it after sections that need theirs.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,17 +19,22 @@ import { defineExecutor } from '../lib/executors/types';
 import { silentLog } from '../lib/logger';
 import { median } from './report';
 
-export const ALERTS_TOLERANCE = 0.1;
+/** The acceptance: throughput with alerts at least this fraction of the same sweep's without. */
+export const ALERTS_MIN_THROUGHPUT_RATIO = 0.9;
 
 export interface AlertsBenchResult {
   jobs: number;
   concurrency: number;
   withoutMs: number[];
   withMs: number[];
-  /** Median with / median without. */
+  /** Throughput with alerts / throughput without (median wall times: without / with). */
   ratio: number;
+  /** Deliveries the sweeps wrote to the outbox (one per failed run: one rule, one destination). */
   events: number;
+  /** Deliveries recorded `delivered`. */
   delivered: number;
+  /** Distinct webhook-ids the receiver accepted. */
+  received: number;
   deliveryMs: number;
 }
 
@@ -51,11 +57,11 @@ export async function benchAlerts(
   const concurrency = options.concurrency ?? 16;
   const repetitions = options.repetitions ?? 3;
   const sql: Sql = connect(url, { max: Math.max(10, concurrency + 2) });
-  let received = 0;
+  const receivedIds = new Set<string>();
   const receiver = createServer((request, response) => {
     request.resume();
     request.on('end', () => {
-      received += 1;
+      receivedIds.add(String(request.headers['webhook-id']));
       response.statusCode = 204;
       response.end();
     });
@@ -106,17 +112,15 @@ export async function benchAlerts(
     const deliveryMs = performance.now() - started;
     const [{ delivered } = { delivered: 0 }] = await sql<{ delivered: number }[]>`
       select count(*)::int as delivered from cron_alert_delivery where status = 'delivered'`;
-    if (delivered !== events || received < events) {
-      throw new Error(`${delivered} of ${events} delivered, ${received} received`);
-    }
     return {
       jobs,
       concurrency,
       withoutMs,
       withMs,
-      ratio: median(withMs) / median(withoutMs),
+      ratio: median(withoutMs) / median(withMs),
       events,
       delivered,
+      received: receivedIds.size,
       deliveryMs,
     };
   } finally {
@@ -137,8 +141,9 @@ if (process.argv[1]?.endsWith('bench/alerts.ts')) {
         `sweep of ${result.jobs} failing jobs, concurrency ${result.concurrency}:`,
         `  without alerts: median ${median(result.withoutMs).toFixed(0)} ms (${fmt(result.withoutMs)})`,
         `  with a destination for all: median ${median(result.withMs).toFixed(0)} ms (${fmt(result.withMs)})`,
-        `  ratio ${result.ratio.toFixed(3)} (target ≤ ${1 + ALERTS_TOLERANCE})`,
-        `  events ${result.events}, delivered ${result.delivered} in ${result.deliveryMs.toFixed(0)} ms ` +
+        `  throughput with / without × ${result.ratio.toFixed(3)} (target ≥ × ${ALERTS_MIN_THROUGHPUT_RATIO})`,
+        `  events ${result.events}, delivered ${result.delivered}, distinct webhook-ids received ` +
+          `${result.received} in ${result.deliveryMs.toFixed(0)} ms ` +
           `(${((result.delivered / result.deliveryMs) * 1000).toFixed(0)}/s)`,
       ].join('\n'),
     );

@@ -7,13 +7,22 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { format } from 'prettier';
 import { connect } from '../lib/db';
+import { ALERTS_MIN_THROUGHPUT_RATIO, benchAlerts, type AlertsBenchResult } from './alerts';
 import { benchApi, type LoadResult } from './api';
 import { benchConsole, type ConsoleResult } from './console';
 import { benchBundles, biggestInputs, cdkBundleOptions, type BundleResult } from './bundles';
 import { insertIdleJobs, startBenchDatabase } from './database';
 import { backgroundCpuPercent, waitForQuiet } from './machine';
 import { explainIdleSweep, idleSweeps, type ExplainResult, type IdleResult } from './idle';
-import { FIGURE_HEADERS, figureRows, fmt, markdownTable, textTable, type Figure } from './report';
+import {
+  FIGURE_HEADERS,
+  figureRows,
+  fmt,
+  markdownTable,
+  median,
+  textTable,
+  type Figure,
+} from './report';
 import {
   drain,
   pickDueJobs,
@@ -42,9 +51,10 @@ const DISTINCT_PAIRS = 10_000;
 /**
  * The sections, in the order they run; BENCH_ONLY (comma-separated names) runs some of them
  * (`BENCH_ONLY=sweep npm run bench`). `million` grows the table to 1,000,000 jobs: idle sweeps and
- * the drain among a million (compared with `sweep`'s drain among 100,000 when both run).
+ * the drain among a million (compared with `sweep`'s drain among 100,000 when both run). `alerts`
+ * (issue #14) empties the job table, so it runs last.
  */
-const SECTIONS = ['bundles', 'console', 'sweep', 'million', 'api'] as const;
+const SECTIONS = ['bundles', 'console', 'sweep', 'million', 'api', 'alerts'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function selectedSections(env: NodeJS.ProcessEnv): Set<Section> {
@@ -209,6 +219,14 @@ async function main() {
       apiFigures(figures, api);
       notes.push(...apiNotes(api));
     }
+
+    if (sections.has('alerts')) {
+      await sample('alerts');
+      progress(
+        'alerts: 10,000 failing jobs swept with and without a destination for all, 3 times each',
+      );
+      alertsFigures(figures, await benchAlerts(db.url));
+    }
     machine['Background CPU (other processes, before each section)'] = Object.entries(background)
       .map(([section, busy]) => `${section} ${busy}`)
       .join('; ');
@@ -317,6 +335,34 @@ function sweepFigures(figures: Figure[], drains: DrainResult[]) {
     AMONG_MILLION_TOLERANCE,
   );
   relative('among 1,000,000 jobs', plain(1_000_000, 16), AMONG_MILLION_TOLERANCE);
+}
+
+function alertsFigures(figures: Figure[], result: AlertsBenchResult) {
+  const perSecond = (ms: number) => (result.jobs / ms) * 1000;
+  const runs = (list: number[]) => list.map((ms) => fmt.int(ms)).join(', ');
+  figures.push({
+    section: 'Alerts',
+    name:
+      `sweep of ${fmt.int(result.jobs)} failing jobs (concurrency ${result.concurrency}), a webhook ` +
+      `for all of them: throughput against the same sweep without alerts (medians of ${result.withMs.length}, alternating)`,
+    value:
+      `× ${result.ratio.toFixed(2)} (${fmt.int(perSecond(median(result.withMs)))} against ` +
+      `${fmt.int(perSecond(median(result.withoutMs)))} jobs/s; with ${runs(result.withMs)} ms, ` +
+      `without ${runs(result.withoutMs)} ms)`,
+    target: `≥ × ${ALERTS_MIN_THROUGHPUT_RATIO.toFixed(2)}`,
+    pass: result.ratio >= ALERTS_MIN_THROUGHPUT_RATIO,
+  });
+  const expected = result.jobs * result.withMs.length;
+  figures.push({
+    section: 'Alerts',
+    name: 'events written by the sweeps with alerts / delivered / distinct webhook-ids received',
+    value:
+      `${fmt.int(result.events)} / ${fmt.int(result.delivered)} / ${fmt.int(result.received)} ` +
+      `(${fmt.int((result.delivered / result.deliveryMs) * 1000)} deliveries/s)`,
+    target: `all ${fmt.int(expected)}`,
+    pass:
+      result.events === expected && result.delivered === expected && result.received === expected,
+  });
 }
 
 function idleFigures(
