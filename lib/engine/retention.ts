@@ -1,5 +1,6 @@
 import type { Sql } from '../db';
 import type { Log } from '../logger';
+import { pruneAlertDeliveries } from '../alerts/retention';
 import { errorMessage } from './execute';
 
 /** `RUN_RETENTION_DAYS` when unset (contract section 2). */
@@ -127,8 +128,9 @@ export async function pruneAuditTrail(sql: Sql, options: RetentionOptions): Prom
 
 /**
  * What the sweep's callers (the `run-due-jobs` function, the local timer) run after each sweep:
- * retention of runs, then of audit entries, for at most RETENTION_TIME_PER_SWEEP_MS, logged as one
- * line when it removed anything. A failure is logged, not thrown: the sweep itself succeeded, and
+ * retention of runs, then of audit entries, then of the alert delivery log (finished deliveries,
+ * lib/alerts/retention.ts), all by `retentionDays`, for at most RETENTION_TIME_PER_SWEEP_MS, logged
+ * as one line when it removed anything. A failure is logged, not thrown: the sweep itself succeeded, and
  * the next one tries again (the FreeStorageSpace alarm watches the outcome).
  */
 export async function pruneAfterSweep(
@@ -140,10 +142,16 @@ export async function pruneAfterSweep(
   try {
     const summary = await pruneRunHistory(deps.sql, { ...options, deadline });
     const auditDeleted = await pruneAuditTrail(deps.sql, { ...options, deadline });
-    if (summary.deleted > 0 || auditDeleted > 0) {
+    const deliveriesDeleted = await pruneAlertDeliveries(deps.sql, {
+      ...options,
+      batchSize: options.batchSize ?? RETENTION_BATCH_SIZE,
+      deadline,
+    });
+    if (summary.deleted > 0 || auditDeleted > 0 || deliveriesDeleted > 0) {
       deps.log.info('run history pruned', {
         ...summary,
         audit_deleted: auditDeleted,
+        alert_deliveries_deleted: deliveriesDeleted,
         retention_days: options.retentionDays,
       });
     }
