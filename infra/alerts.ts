@@ -18,9 +18,10 @@ import { acknowledge } from './nag';
  * subnets, which are expected to route out already. E-mail goes to an SNS topic, one subscription
  * per address, filtered on the message attribute `email` (docs/alerts.md).
  *
- * Cost beyond the default stack (us-east-1, idle): a NAT gateway about 32.85 USD a month plus
- * 0.045 USD per GB sent (new VPC only), the function about 43,200 short invocations a month
- * (within the free tier), SNS e-mail 2 USD per 100,000 after the first 1,000.
+ * Cost beyond the default stack (us-east-1, idle; new VPC only): a NAT gateway 32.85 USD a month
+ * and its public IPv4 address 3.65 USD (36.50 USD, as `npm run cost` prices the template; tested
+ * in test/infra/cost.test.ts) plus 0.045 USD per GB sent; the function's 43,200 short
+ * invocations a month are within the free tier; SNS e-mail 2 USD per 100,000 after 1,000.
  */
 export class AlertDelivery extends Construct {
   readonly function: NodejsFunction;

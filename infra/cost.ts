@@ -105,6 +105,14 @@ export function estimateCost(template: Template, p: Prices = listPrices): CostEs
       detail: String(nat),
       monthly: nat * p.natGatewayPerHour * hours,
     });
+  // An Elastic IP (a NAT gateway's) is a public IPv4 address, charged by the hour since 2024.
+  const addresses = of('AWS::EC2::EIP').length;
+  if (addresses > 0)
+    idle.push({
+      item: 'Public IPv4 addresses',
+      detail: String(addresses),
+      monthly: addresses * p.publicIpv4PerHour * hours,
+    });
   const keys = of('AWS::KMS::Key').length;
   if (keys > 0)
     idle.push({ item: 'KMS keys', detail: String(keys), monthly: keys * p.kmsKeyPerMonth });

@@ -56,12 +56,14 @@ describe('alert delivery in AWS', () => {
   it('is off by default: no delivery function, no topic, no NAT gateway, no public subnet', () => {
     expect(deliveryFunction(off.stack)).toBeUndefined();
     off.template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    off.template.resourceCountIs('AWS::EC2::EIP', 0);
     off.template.resourceCountIs('AWS::EC2::InternetGateway', 0);
     off.template.resourceCountIs('AWS::SNS::Topic', 1); // the alarm topic only
   });
 
   it('with alerts=true in a new VPC: one NAT gateway, and only the delivery function in its subnets', () => {
     on.template.resourceCountIs('AWS::EC2::NatGateway', 1);
+    on.template.resourceCountIs('AWS::EC2::EIP', 1);
     const fn = deliveryFunction(on.stack);
     expect(fn).toBeDefined();
     const vpc = on.stack.network.vpc;

@@ -7,6 +7,7 @@ import {
   COST_TABLE_START,
   profileEstimates,
   readmeCostTable,
+  synthesizeTemplate,
 } from '../../infra/cost-report';
 
 const estimates = profileEstimates();
@@ -82,4 +83,24 @@ describe('npm run cost', () => {
     });
     expect(half.preciseLoad).toBeLessThan(plain.preciseLoad);
   });
+
+  it('prices alert delivery (-c alerts=true) at what README and docs/alerts.md state: its NAT gateway and that gateway’s public IPv4 address', () => {
+    const withAlerts = estimateCost(synthesizeTemplate({ profile: 'development', alerts: 'true' }));
+    const added = withAlerts.idleTotal - byName('development').idleTotal;
+    expect(
+      withAlerts.idle
+        .filter((line) => !byName('development').idle.some((l) => l.item === line.item))
+        .map((line) => line.item),
+    ).toEqual(['NAT gateways', 'Public IPv4 addresses']);
+    const root = path.join(import.meta.dirname, '..', '..');
+    const stated = (file: string, heading: string) => {
+      const text = readFileSync(path.join(root, file), 'utf8');
+      const section = text.slice(text.indexOf(heading));
+      const figure = /\*\*\$([\d.]+) a month\*\*/.exec(section.slice(0, section.indexOf('\n#', 1)));
+      expect(figure, `${file}: a **$… a month** figure under ${heading}`).not.toBeNull();
+      return Number(figure![1]);
+    };
+    expect(stated('README.md', '### Alerts in AWS')).toBeCloseTo(added, 2);
+    expect(stated('docs/alerts.md', '## In AWS: the path out')).toBeCloseTo(added, 2);
+  }, 120_000);
 });
