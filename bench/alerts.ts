@@ -17,7 +17,9 @@ import { sweep } from '../lib/engine/sweep';
 import { createRegistry } from '../lib/executors/registry';
 import { defineExecutor } from '../lib/executors/types';
 import { silentLog } from '../lib/logger';
+import { cpuByProcess, cpuDelta } from './machine';
 import { median } from './report';
+import { serverPids } from './sweep';
 
 /** The acceptance: throughput with alerts at least this fraction of the same sweep's without. */
 export const ALERTS_MIN_THROUGHPUT_RATIO = 0.9;
@@ -27,6 +29,12 @@ export interface AlertsBenchResult {
   concurrency: number;
   withoutMs: number[];
   withMs: number[];
+  /**
+   * CPU per job of the sweeping Node process plus PostgreSQL's processes (median over the
+   * repetitions, µs): hardly moved by other load on the machine, unlike the wall times.
+   */
+  withoutCpuUs: number;
+  withCpuUs: number;
   /** Throughput with alerts / throughput without (median wall times: without / with). */
   ratio: number;
   /** Deliveries the sweeps wrote to the outbox (one per failed run: one rule, one destination). */
@@ -85,17 +93,27 @@ export async function benchAlerts(
         metadata = metadata || '{"consecutive_failures": 0}'`;
       await sql`vacuum cron_job`;
       await sql`vacuum cron_job_run`;
+      const pids = await serverPids(sql);
+      const pgBefore = await cpuByProcess(pids);
+      const cpu = process.cpuUsage();
       const started = performance.now();
       const summary = await sweep({ sql, registry: failing, log: silentLog }, { concurrency });
       const wall = performance.now() - started;
+      const used = process.cpuUsage(cpu);
+      const pgAfter = await cpuByProcess([...new Set([...pids, ...(await serverPids(sql))])]);
       if (summary.failed !== jobs) throw new Error(`${summary.failed} of ${jobs} failed`);
+      const cpuUs = ((used.user + used.system) / 1000 + cpuDelta(pgBefore, pgAfter)) * 1000;
+      (enabled ? withCpu : withoutCpu).push(cpuUs / jobs);
       return wall;
     };
+    const withCpu: number[] = [];
+    const withoutCpu: number[] = [];
     await sql`insert into cron_alert_rule (tenant_id, destination_id, events)
       values ('acme', ${destination!.id}, ${['run.failed']})`;
     const withoutMs: number[] = [];
     const withMs: number[] = [];
     await measure(false); // warm-up
+    withoutCpu.length = 0;
     // Alternating, so drift on a shared machine touches both alike.
     for (let rep = 0; rep < repetitions; rep += 1) {
       withoutMs.push(await measure(false));
@@ -117,6 +135,8 @@ export async function benchAlerts(
       concurrency,
       withoutMs,
       withMs,
+      withoutCpuUs: median(withoutCpu),
+      withCpuUs: median(withCpu),
       ratio: median(withoutMs) / median(withMs),
       events,
       delivered,
@@ -141,6 +161,7 @@ if (process.argv[1]?.endsWith('bench/alerts.ts')) {
         `sweep of ${result.jobs} failing jobs, concurrency ${result.concurrency}:`,
         `  without alerts: median ${median(result.withoutMs).toFixed(0)} ms (${fmt(result.withoutMs)})`,
         `  with a destination for all: median ${median(result.withMs).toFixed(0)} ms (${fmt(result.withMs)})`,
+        `  CPU per job (Node + PostgreSQL): ${result.withCpuUs.toFixed(0)} µs with, ${result.withoutCpuUs.toFixed(0)} µs without`,
         `  throughput with / without × ${result.ratio.toFixed(3)} (target ≥ × ${ALERTS_MIN_THROUGHPUT_RATIO})`,
         `  events ${result.events}, delivered ${result.delivered}, distinct webhook-ids received ` +
           `${result.received} in ${result.deliveryMs.toFixed(0)} ms ` +
