@@ -324,12 +324,12 @@ export async function finishRuns(sql: Sql, outcomes: FinishedRun[]): Promise<{ i
       from finished o
       where j.id = o.job_id
       returning j.id as job_id, j.tenant_id, j.has_dependents, o.id as run_id, o.status,
-        o.finished_at
+        o.finished_at, ${pausedByAttempt(sql)}
     ), dependency_events as (
       insert into cron_job_dependency_event (upstream_job_id, tenant_id, run_id, finished_at)
       select job_id, tenant_id, run_id, finished_at from jobs
       where has_dependents and status = 'success'
-    ), alerts as (${insertAlertDeliveries(sql, attemptEvents(sql, sql`finished`, endedAt))})
+    ), alerts as (${insertAlertDeliveries(sql, attemptEvents(sql, sql`finished`, sql`jobs`, endedAt))})
     select id from finished`;
 }
 
@@ -358,7 +358,8 @@ export async function markLostRuns(
     ), jobs as (
       update cron_job j set ${jobAfterAttempt(sql, sql`${now}::timestamptz`)}
       from o where j.id = o.job_id
-    ), alerts as (${insertAlertDeliveries(sql, attemptEvents(sql, sql`o`, sql`${now}::timestamptz`))})
+      returning o.id as run_id, ${pausedByAttempt(sql)}
+    ), alerts as (${insertAlertDeliveries(sql, attemptEvents(sql, sql`o`, sql`jobs`, sql`${now}::timestamptz`))})
     select job_id, id as run_id from o`;
 }
 
@@ -394,6 +395,7 @@ function jobAfterAttempt(sql: Sql, retryFrom: SqlFragment) {
     next_run = case when ${pauses} then null else j.next_run end,
     paused_at = case when ${pauses} then o.finished_at else j.paused_at end,
     paused_by = case when ${pauses} then ${ENGINE_ACTOR} else j.paused_by end,
+    paused_by_run = case when ${pauses} then o.id else j.paused_by_run end,
     paused_reason = case when ${pauses}
       then ${failures} || ' consecutive failed slots; last error: ' || coalesce(o.error, o.status)
       else j.paused_reason end`;
@@ -412,34 +414,60 @@ function attemptVerdicts(sql: Sql) {
 }
 
 /**
+ * For the `returning` list of the update of job `j` from a finished attempt `o` (jobAfterAttempt):
+ * `paused`, whether this update paused the job, and `failures_after`, its consecutive failed
+ * slots as written. Read from the row as written, not as the statement's snapshot had it: when a
+ * concurrent writer changed the row first (a pause by hand, another failing run of the job), the
+ * update decided on the changed row, and so does this: the job names this attempt's run as the
+ * one that paused it (`paused_by_run`, migration 31) only if this update paused it.
+ */
+function pausedByAttempt(sql: Sql) {
+  return sql`coalesce(j.paused_by_run = o.id, false) as paused,
+    ${counter(sql, 'consecutive_failures')}::int as failures_after`;
+}
+
+/**
  * The alert events of the finished attempts in `finished` (a CTE of the same statement, with the
  * columns jobAfterAttempt reads plus `id` and `job_id`), for the outbox (lib/alerts/outbox.ts),
- * at `endedAt` (the attempt's end on the sweep's clock, as its retry counts).
- * The job row is read as it was before the statement (a CTE does not see its siblings' writes),
- * so the verdicts are those jobAfterAttempt applies:
+ * at `endedAt` (the attempt's end on the sweep's clock, as its retry counts). `updated` is the
+ * CTE that updated their jobs, returning `run_id` and pausedByAttempt's columns.
  * - a failed attempt that ends its slot (no retry follows) or a failed manual run: `run.failed`,
  *   `run.timed_out` or `run.lost`, with the job's consecutive failed slots (at least 1);
  * - a success after failed slots: `job.recovered`, with the count it recovered from;
- * - an attempt that pauses the job: `job.auto_paused` as well.
+ * - an attempt whose update paused the job: `job.auto_paused` as well, once, with the count as
+ *   written. Taken from `updated`, not from the snapshot: a job paused by hand, or by another
+ *   failing run, while this statement waited for its row, is not paused by it and gets no event.
+ * The run events read the job row as it was before the statement (a CTE does not see its
+ * siblings' writes), so their counts are those of the snapshot.
  * Gated by anyAlertRule: without an enabled rule nothing here is computed.
  */
-function attemptEvents(sql: Sql, finished: SqlFragment, endedAt: SqlFragment): SqlFragment {
-  const { retries, failures, pauses } = attemptVerdicts(sql);
+function attemptEvents(
+  sql: Sql,
+  finished: SqlFragment,
+  updated: SqlFragment,
+  endedAt: SqlFragment,
+): SqlFragment {
+  const { retries, failures } = attemptVerdicts(sql);
   const before = counter(sql, 'consecutive_failures');
   const failedType = sql`case o.status when 'error' then 'run.failed'
     when 'timeout' then 'run.timed_out' when 'lost' then 'run.lost' end`;
   const counted = sql`case when o.status = 'success' then ${before} else greatest(${failures}, 1) end`;
+  const data = runEventData(sql, sql`jsonb_build_object('consecutive_failures', e.failures)`);
   return sql`
     select gen_random_uuid() as event_id, e.event_type, j.id as job_id, j.tenant_id,
-      o.id as run_id, e.failures::int as failures, ${endedAt} as occurred_at,
-      ${runEventData(sql, sql`jsonb_build_object('consecutive_failures', e.failures)`)} as data
+      o.id as run_id, e.failures::int as failures, ${endedAt} as occurred_at, ${data} as data
     from ${finished} o join cron_job j on j.id = o.job_id
     cross join lateral (values
       (case when o.status = 'success' then case when ${before} > 0 then 'job.recovered' end
-        when ${retries} then null else ${failedType} end, ${counted}),
-      (case when ${pauses} then 'job.auto_paused' end, ${failures})
+        when ${retries} then null else ${failedType} end, ${counted})
     ) as e (event_type, failures)
-    where ${anyAlertRule(sql)} and e.event_type is not null`;
+    where ${anyAlertRule(sql)} and e.event_type is not null
+    union all
+    select gen_random_uuid(), e.event_type, j.id, j.tenant_id, o.id, e.failures, ${endedAt},
+      ${data}
+    from ${updated} p join ${finished} o on o.id = p.run_id join cron_job j on j.id = o.job_id
+    cross join lateral (values ('job.auto_paused', p.failures_after)) as e (event_type, failures)
+    where ${anyAlertRule(sql)} and p.paused`;
 }
 
 /**

@@ -18,6 +18,7 @@ import runLog from './0040-run-log';
 import systemStatus from './0041-system-status';
 import overlapPriorityDependencies from './0045-overlap-priority-dependencies';
 import leanRunIndexes from './0050-lean-run-indexes';
+import pausedByRun from './0031-paused-by-run';
 
 /** Applied in order, each once. Never edit a shipped migration: add the next number. */
 export const migrations: ReadonlyArray<{ id: number; name: string; sql: string }> = [
@@ -42,4 +43,5 @@ export const migrations: ReadonlyArray<{ id: number; name: string; sql: string }
   { id: 41, name: 'system-status', sql: systemStatus },
   { id: 45, name: 'overlap-priority-dependencies', sql: overlapPriorityDependencies },
   { id: 50, name: 'lean-run-indexes', sql: leanRunIndexes },
+  { id: 31, name: 'paused-by-run', sql: pausedByRun },
 ];
