@@ -84,8 +84,9 @@ const events = async () =>
   ).map((row) => row.event_type);
 
 const pausedBy = async () =>
-  (await sql<{ paused_by: string | null }[]>`select paused_by from cron_job where id = ${jobId}`)[0]!
-    .paused_by;
+  (
+    await sql<{ paused_by: string | null }[]>`select paused_by from cron_job where id = ${jobId}`
+  )[0]!.paused_by;
 
 describe('job.auto_paused under concurrent writers', () => {
   it('no event when the job was paused by hand while the failing outcome waited for its row', async () => {
