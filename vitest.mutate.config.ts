@@ -76,9 +76,9 @@ export const mutationTests: Record<string, string[]> = {
   ],
   'lib/engine/catch-up.ts': [
     'test/engine/catch-up-plan.test.ts',
+    'test/engine/catch-up-edges.test.ts',
     'test/catch-up.test.ts',
-    'test/pause.test.ts',
-    'test/engine/sweep-promises.test.ts',
+    'test/engine/spread.test.ts',
   ],
   'lib/engine/dispatch-policy.ts': ['test/engine/dispatch.test.ts'],
   'lib/engine/dependencies.ts': [
