@@ -147,6 +147,26 @@ describe('planClaim at the edges', () => {
   });
 });
 
+describe('planClaim after a gap too long to walk', () => {
+  it('looks back for the latest slot and then forward, so it finds the last of slots close together', () => {
+    // Minutes 0 and 1 of every hour, for most of a year: over 10,000 slots.
+    const twice = job({ schedule: 'cron:0,1 * * * *' });
+    const plan = planClaim(twice, new Date('2025-06-01T00:00:00Z'), t('10:05:00'));
+    expect(plan.run).toEqual(t('10:01:00'));
+    expect(plan.missed?.last).toEqual(t('10:00:00'));
+    expect(plan.next?.slot).toEqual(t('11:00:00'));
+  });
+
+  it('all: a slot exactly at the catch-up window bound runs; the one before it is the last missed', () => {
+    const all = job({ schedule: 'every_minute', catch_up: 'all' });
+    // The window (600 s) reaches back to 12:24:00 exactly: that slot is on time.
+    const plan = planClaim(all, new Date('2026-01-01T00:00:00Z'), new Date('2026-01-31T12:34:00Z'));
+    expect(plan.run?.toISOString()).toBe('2026-01-31T12:24:00.000Z');
+    expect(plan.missed?.last.toISOString()).toBe('2026-01-31T12:23:00.000Z');
+    expect(plan.behind).toBe(true);
+  });
+});
+
 describe('nextRunOf at the edges', () => {
   it('includes a slot exactly at ends_at and exactly at starts_at', () => {
     const windowed = job({ starts_at: t('10:15:00'), ends_at: t('10:30:00') });
