@@ -80,7 +80,10 @@ export const mutationTests: Record<string, string[]> = {
     'test/catch-up.test.ts',
     'test/engine/spread.test.ts',
   ],
-  'lib/engine/dispatch-policy.ts': ['test/engine/dispatch.test.ts'],
+  'lib/engine/dispatch-policy.ts': [
+    'test/engine/dispatch.test.ts',
+    'test/engine/dispatch-policy.test.ts',
+  ],
   'lib/engine/dependencies.ts': [
     'test/engine/dependencies.test.ts',
     'test/api/dependencies.test.ts',
