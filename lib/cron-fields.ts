@@ -165,11 +165,16 @@ export function nextSimpleCronTime(cron: SimpleCron, after: number): number | nu
     const date = new Date(t);
     const month = date.getUTCMonth() + 1;
     if (!cron.months[month]) {
-      t = Date.UTC(date.getUTCFullYear(), month, 1);
+      // Straight to the first of the next month listed (this year's, else next year's first).
+      const next = firstSetFrom(cron.months, month + 1);
+      t =
+        next < 0
+          ? Date.UTC(date.getUTCFullYear() + 1, firstSetFrom(cron.months, 1) - 1, 1)
+          : Date.UTC(date.getUTCFullYear(), next - 1, 1);
       continue;
     }
     if (!dayMatches(cron, date)) {
-      t = Date.UTC(date.getUTCFullYear(), month - 1, date.getUTCDate() + 1);
+      t = nextDayToTest(cron, date);
       continue;
     }
     // Within a matching day, jump straight to the next allowed hour, minute and second.
@@ -200,6 +205,31 @@ export function nextSimpleCronTime(cron: SimpleCron, after: number): number | nu
     return t;
   }
   return null;
+}
+
+/**
+ * The day after `date` that could match, at midnight: with every weekday allowed and no `L`, only
+ * the days of month listed can, so a monthly or yearly schedule skips to the next of them (past the
+ * month's end: the next month's first) instead of testing each day in turn.
+ */
+function nextDayToTest(cron: SimpleCron, date: Date): number {
+  const year = date.getUTCFullYear();
+  const month = date.getUTCMonth();
+  const day = date.getUTCDate();
+  if (!cron.lastDayOfMonth && everyWeekdayAllowed(cron)) {
+    const next = firstSetFrom(cron.daysOfMonth, day + 1);
+    return next < 0 ? Date.UTC(year, month + 1, 1) : Date.UTC(year, month, next);
+  }
+  return Date.UTC(year, month, day + 1);
+}
+
+function everyWeekdayAllowed(cron: SimpleCron): boolean {
+  for (let weekday = 0; weekday <= LAST_WEEKDAY; weekday += 1) {
+    if (!cron.daysOfWeek[weekday] || cron.lastWeekdays[weekday] || cron.nthWeekdays[weekday]) {
+      return false;
+    }
+  }
+  return true;
 }
 
 function dayMatches(cron: SimpleCron, date: Date): boolean {

@@ -64,6 +64,41 @@ describe('the fast cron path', () => {
     );
   });
 
+  it('skips months and days that cannot match to the same next time as cron-parser', () => {
+    // Yearly, monthly on a day some months lack, 29 February, months listed across the year's
+    // end, and weekday forms (which the day skip must not take): each from a few instants.
+    const expressions = [
+      '0 0 0 1 1 *',
+      '0 0 0 2,3 * *',
+      '0 30 9 31 * *',
+      '0 0 12 29 2 *',
+      '0 5 4 15 3,11 *',
+      '0 0 0 1,15 */4 *',
+      '0 0 0 * 6 1',
+      '0 0 0 * * 5L',
+      '0 0 0 * 2 1#5',
+      '0 0 0 L 4 *',
+    ];
+    const froms = [
+      Date.UTC(2026, 0, 1),
+      Date.UTC(2026, 0, 1, 0, 0, 0, 1),
+      Date.UTC(2026, 10, 29, 22, 5),
+      Date.UTC(2027, 11, 31, 23, 59, 59),
+      Date.UTC(2028, 1, 29, 12),
+    ];
+    for (const text of expressions) {
+      const fast = compileSimpleCron(text.split(' '))!;
+      const slow = CronExpressionParser.parse(text, { tz: 'UTC', strict: true });
+      for (const from of froms) {
+        slow.reset(new Date(from));
+        expect(
+          nextSimpleCronTime(fast, from),
+          `${text} after ${new Date(from).toISOString()}`,
+        ).toBe(slow.next().getTime());
+      }
+    }
+  });
+
   it('accepts only expressions the schedule parser accepts', () => {
     fc.assert(
       fc.property(expression, (fields) => {
