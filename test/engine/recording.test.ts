@@ -163,10 +163,68 @@ describe('recording outcomes', () => {
     ]);
   });
 
+  it('warns about the late run only, when one batch holds a late and a written outcome', async () => {
+    const gates = [randomUUID(), randomUUID()];
+    const [late, onTime] = await Promise.all(
+      gates.map((gate) => insertJob(sql, { function_name: 'gated', metadata: { gate } })),
+    );
+    const { log, lines } = capturingLog();
+    // Both outcomes go in one batch: it is written when the second one arrives.
+    const first = sweep(
+      { ...deps, log },
+      { leaseSeconds: 3_600, concurrency: 2, flushSize: 2, flushDelayMs: 3_600_000 },
+    );
+    const runs = await waitFor('both runs to start', async () => {
+      const rows = await sql<{ id: string; job_id: string }[]>`
+        select id, job_id from cron_job_run where job_id in ${sql([late!, onTime!])}`;
+      return rows.length === 2 ? rows : undefined;
+    });
+    const lateRun = runs.find((run) => run.job_id === late)!;
+    await sql`update cron_job_run set deadline = now() - interval '1 second'
+      where id = ${lateRun.id}`;
+    expect(await sweep(deps)).toMatchObject({ lost: 1 });
+    for (const gate of gates) openGate(gate);
+    expect(await first).toMatchObject({ executed: 2, succeeded: 2 });
+    expect(lines.filter((line) => line.level === 'warn')).toEqual([
+      {
+        level: 'warn',
+        message: 'runs finished after being declared lost; their outcome was not recorded',
+        extra: { run_ids: [lateRun.id] },
+      },
+    ]);
+    expect(await statusOf(late!)).toBe('lost');
+    expect(await statusOf(onTime!)).toBe('success');
+  });
+
   it('warns about nothing when every outcome is written', async () => {
     await insertJob(sql, { name: 'fine' });
     const { log, lines } = capturingLog();
     expect(await sweep({ ...deps, log })).toMatchObject({ succeeded: 1 });
+    expect(lines.filter((line) => line.level === 'warn' || line.level === 'error')).toEqual([]);
+  });
+});
+
+describe('catch-up rounds', () => {
+  it('writes each round before the next and carries on while no write failed: a whole backlog in one sweep', async () => {
+    // catch_up 'all' runs one slot of a job per round; each round starts after the recorder has
+    // written the previous round's outcomes (a flush that must not fail when nothing failed).
+    const now = new Date('2026-11-28T10:07:30Z');
+    const id = await insertJob(sql, { next_run: new Date('2026-11-28T09:50:00Z') });
+    await sql`update cron_job set catch_up = 'all', catch_up_window_seconds = 3600
+      where id = ${id}`;
+    const { log, lines } = capturingLog();
+    expect(await sweep({ ...deps, log }, { now: () => now })).toMatchObject({
+      executed: 4,
+      succeeded: 4,
+    });
+    const runs = await sql<{ scheduled_for: Date; status: string }[]>`
+      select scheduled_for, status from cron_job_run where job_id = ${id} order by scheduled_for`;
+    expect(runs.map((run) => [run.scheduled_for.toISOString(), run.status])).toEqual([
+      ['2026-11-28T09:50:00.000Z', 'success'],
+      ['2026-11-28T09:55:00.000Z', 'success'],
+      ['2026-11-28T10:00:00.000Z', 'success'],
+      ['2026-11-28T10:05:00.000Z', 'success'],
+    ]);
     expect(lines.filter((line) => line.level === 'warn' || line.level === 'error')).toEqual([]);
   });
 });
