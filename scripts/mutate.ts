@@ -6,6 +6,9 @@
  * re-tests only what changed and never discards another file's results. Prints the score of each
  * file and its surviving mutants at the end.
  *
+ * A file may name a line range, `file:first-last` (e.g. one function's lines): only mutants that
+ * start inside it are run, with the file's tests, and kept in an incremental file of their own.
+ *
  * One embedded PostgreSQL server with the migrated template serves every test run (unless
  * TEST_DATABASE_URL names one): Stryker restarts its test runner after each mutant that times
  * out, and a runner starting its own server (initdb, migrations) would cost more than the mutant.
@@ -20,17 +23,19 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { concurrency: { type: 'string' } },
 });
-const files = positionals.length > 0 ? positionals : Object.keys(mutationTests);
-for (const file of files) {
-  if (!Object.hasOwn(mutationTests, file)) {
+const targets = positionals.length > 0 ? positionals : Object.keys(mutationTests);
+/** `lib/x.ts` or `lib/x.ts:10-20`: the file whose tests run, and what Stryker mutates. */
+const fileOf = (target: string) => /^(.*?)(?::\d+-\d+)?$/.exec(target)![1]!;
+for (const target of targets) {
+  if (!Object.hasOwn(mutationTests, fileOf(target))) {
     throw new Error(
-      `${file} is not in vitest.mutate.config.ts; known: ${Object.keys(mutationTests).join(', ')}`,
+      `${fileOf(target)} is not in vitest.mutate.config.ts; known: ${Object.keys(mutationTests).join(', ')}`,
     );
   }
 }
 
 interface Score {
-  file: string;
+  target: string;
   detected: number;
   valid: number;
   survivors: string[];
@@ -49,30 +54,30 @@ process.env.TEST_APP_ROLE_PASSWORD = await migrateTemplate(process.env.TEST_DATA
 
 const scores: Score[] = [];
 try {
-  for (const file of files) {
-    const name = file.replaceAll('/', '_');
-    process.env.MUTATE_FILE = file;
+  for (const target of targets) {
+    const name = target.replaceAll('/', '_').replace(':', '@');
+    process.env.MUTATE_FILE = fileOf(target);
     const results = await new Stryker({
-      mutate: [file],
+      mutate: [target],
       incrementalFile: `reports/mutation/${name}.incremental.json`,
       jsonReporter: { fileName: `reports/mutation/${name}.json` },
       htmlReporter: { fileName: `reports/mutation/${name}.html` },
       ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}),
     }).runMutationTest();
-    scores.push(score(file, results));
+    scores.push(score(target, results));
   }
 } finally {
   await stopPostgres();
 }
 
-for (const { file, detected, valid, survivors } of scores) {
+for (const { target, detected, valid, survivors } of scores) {
   const percent = valid === 0 ? 100 : (100 * detected) / valid;
-  console.log(`${file}: ${detected} / ${valid} = ${percent.toFixed(1)}% killed`);
+  console.log(`${target}: ${detected} / ${valid} = ${percent.toFixed(1)}% killed`);
   for (const survivor of survivors) console.log(`  ${survivor}`);
 }
 
 /** Killed or timed out over every mutant that ran or should have (Stryker's mutation score). */
-function score(file: string, results: MutantResult[]): Score {
+function score(target: string, results: MutantResult[]): Score {
   const counted = results.filter(
     (mutant) => !['CompileError', 'RuntimeError', 'Ignored', 'Pending'].includes(mutant.status),
   );
@@ -84,5 +89,5 @@ function score(file: string, results: MutantResult[]): Score {
         `${mutant.status} line ${mutant.location.start.line}: ${mutant.mutatorName} ` +
         JSON.stringify(mutant.replacement ?? ''),
     );
-  return { file, detected: detected.length, valid: counted.length, survivors };
+  return { target, detected: detected.length, valid: counted.length, survivors };
 }
