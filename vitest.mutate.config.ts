@@ -106,6 +106,7 @@ export default defineConfig({
   test: {
     include: target ? mutationTests[target] : [...new Set(Object.values(mutationTests).flat())],
     globalSetup: target && withoutDatabase.has(target) ? [] : ['test/helpers/global-setup.ts'],
+    setupFiles: ['test/helpers/fixed-seed.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
