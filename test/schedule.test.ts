@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { localDateTimes } from './helpers/schedules';
 import {
+  afterJobIds,
   isValidTimeZone,
   nextSlot,
   parseSchedule,
   ScheduleError,
   shortestIntervalSeconds,
+  utcOffsetMinutes,
 } from '../lib/schedule';
 
 const iso = (date: Date) => date.toISOString().replace('.000Z', 'Z');
@@ -35,6 +37,75 @@ function rejection(text: string): string {
   }
   throw new Error(`expected ${JSON.stringify(text)} to be rejected`);
 }
+
+/** Schedules parseSchedule refuses, with fragments of each message. */
+const REFUSED: [string, string[]][] = [
+  ['', ['empty', 'every_minute', 'cron:<5 or 6 field expression>']],
+  [' daily', ['whitespace']],
+  ['daily\n', ['whitespace']],
+  [
+    'Daily',
+    [
+      'unknown schedule "Daily": use every_minute, ' +
+        'every_N_minutes (N: 2, 3, 4, 5, 6, 10, 12, 15, 20, 30), ' +
+        'hourly, every_N_hours (N: 2, 3, 4, 6, 8, 12), daily, weekly, monthly, ' +
+        '@hourly, @daily, @weekly, @monthly, @yearly, @annually, ' +
+        'cron:<5 or 6 field expression>, at:<YYYY-MM-DDTHH:mm[:ss]> or ' +
+        'after:<job id>[,<job id>…]',
+    ],
+  ],
+  ['xyz', ['unknown schedule "xyz"']],
+  ['every_7_minutes', ['must be one of 2, 3, 4, 5, 6, 10, 12, 15, 20, 30']],
+  ['every_1_minutes', ['must be one of 2, 3, 4']],
+  ['every_60_minutes', ['must be one of 2, 3, 4']],
+  ['every_05_minutes', ['must be one of 2, 3, 4']],
+  ['every_5_hours', ['must be one of 2, 3, 4, 6, 8, 12']],
+  ['every_24_hours', ['must be one of 2, 3, 4, 6, 8, 12']],
+  ['cron:', ['needs an expression', 'cron:0 2 * * *']],
+  ['cron: 0 2 * * *', ['whitespace']],
+  ['cron:61 * * * *', ['minute field "61"', '0-59']],
+  ['cron:* 25 * * *', ['hour field "25"', '0-23']],
+  ['cron:0 0 32 * *', ['day-of-month field "32"', '1-31']],
+  ['cron:0 0 * 13 *', ['month field "13"', '1-12']],
+  ['cron:0 0 * * 8', ['day-of-week field "8"']],
+  ['cron:60 * * * * *', ['second field "60"', '0-59']],
+  ['cron:*/0 * * * *', ['minute field "*/0"']],
+  ['cron:0 0 * * xyz', ['day-of-week field "xyz"']],
+  ['cron:a b c d e', ['minute field "a"']],
+  ['cron:* * * *', ['has 4 fields', 'expected 5', 'or 6']],
+  ['cron:* * * * * * *', ['has 7 fields']],
+  ['cron:garbage', ['has 1 field;']],
+  ['cron:@reboot', ['unknown macro "@reboot"', '@hourly, @daily, @weekly']],
+  ['@reboot', ['unknown macro "@reboot"']],
+  ['@DAILY', ['unknown macro "@DAILY"']],
+  [
+    'cron:0 0 * * MONDAY',
+    ['day-of-week field "MONDAY"', '"MONDAY" is not a day name', 'SUN MON TUE'],
+  ],
+  ['cron:0 0 1 JANUARY *', ['month field "JANUARY"', '"JANUARY" is not a month name', 'JAN FEB']],
+  ['cron:0 0 L-2 * *', ['day-of-month field "L-2"', 'L alone means the last day']],
+  ['cron:0 0 15W * *', ['day-of-month field "15W"', 'W (nearest weekday)']],
+  ['cron:*/90 * * * *', ['minute field "*/90"', 'steps by 90 through 60 values', 'only at 0']],
+  ['cron:0 */24 * * *', ['hour field "*/24"', 'only at 0']],
+  ['cron:0 0 * * FRI-MON', ['day-of-week field "FRI-MON"', 'runs backwards']],
+  ['cron:0 0 * * 1#6', ['day-of-week field "1#6"', '#1 to #5']],
+  ['cron:0 0 * * MON,', ['day-of-week field "MON,"', 'empty list item']],
+  ['cron:0 0 30 2 *', ['never fire']],
+  ['cron:0 0 31 4,6 *', ['never fire']],
+  ['cron:0 0 1 * 1', ['day-of-month or day-of-week, not both']],
+  ['cron:H * * * *', ['H (hashed values)']],
+  ['at:2026-02-30T09:00', ['not a real calendar date-time']],
+  ['at:2026-12-01T24:00', ['not a real calendar date-time']],
+  ['at:2026-12-01', ['YYYY-MM-DDTHH:mm[:ss]']],
+  ['at:2026-12-01T09:00:00Z', ['without offset', "job's time zone"]],
+  ['at:2026-12-01 09:00', ['YYYY-MM-DDTHH:mm[:ss]']],
+  ['at:tomorrow', ['YYYY-MM-DDTHH:mm[:ss]']],
+  ['at:x2026-12-01T09:00', ['YYYY-MM-DDTHH:mm[:ss]']],
+  ['after:', ['needs the id of at least one job']],
+  ['after:7D2E9F10-3C4B-4A5D-8E6F-1A2B3C4D5E6F', ['is not a job id', 'lowercase']],
+  ['at:1969-12-31T23:00', ['1970 or later']],
+  [`cron:${'1,'.repeat(100)}1 * * * *`, ['at most 200']],
+];
 
 describe('parseSchedule', () => {
   const aliases: [string, string][] = [
@@ -143,70 +214,7 @@ describe('parseSchedule', () => {
     });
   });
 
-  it.each([
-    ['', ['empty', 'every_minute', 'cron:<5 or 6 field expression>']],
-    [' daily', ['whitespace']],
-    ['daily\n', ['whitespace']],
-    [
-      'Daily',
-      [
-        'unknown schedule "Daily": use every_minute, ' +
-          'every_N_minutes (N: 2, 3, 4, 5, 6, 10, 12, 15, 20, 30), ' +
-          'hourly, every_N_hours (N: 2, 3, 4, 6, 8, 12), daily, weekly, monthly, ' +
-          '@hourly, @daily, @weekly, @monthly, @yearly, @annually, ' +
-          'cron:<5 or 6 field expression>, at:<YYYY-MM-DDTHH:mm[:ss]> or ' +
-          'after:<job id>[,<job id>…]',
-      ],
-    ],
-    ['xyz', ['unknown schedule "xyz"']],
-    ['every_7_minutes', ['must be one of 2, 3, 4, 5, 6, 10, 12, 15, 20, 30']],
-    ['every_1_minutes', ['must be one of 2, 3, 4']],
-    ['every_60_minutes', ['must be one of 2, 3, 4']],
-    ['every_05_minutes', ['must be one of 2, 3, 4']],
-    ['every_5_hours', ['must be one of 2, 3, 4, 6, 8, 12']],
-    ['every_24_hours', ['must be one of 2, 3, 4, 6, 8, 12']],
-    ['cron:', ['needs an expression', 'cron:0 2 * * *']],
-    ['cron: 0 2 * * *', ['whitespace']],
-    ['cron:61 * * * *', ['minute field "61"', '0-59']],
-    ['cron:* 25 * * *', ['hour field "25"', '0-23']],
-    ['cron:0 0 32 * *', ['day-of-month field "32"', '1-31']],
-    ['cron:0 0 * 13 *', ['month field "13"', '1-12']],
-    ['cron:0 0 * * 8', ['day-of-week field "8"']],
-    ['cron:60 * * * * *', ['second field "60"', '0-59']],
-    ['cron:*/0 * * * *', ['minute field "*/0"']],
-    ['cron:0 0 * * xyz', ['day-of-week field "xyz"']],
-    ['cron:a b c d e', ['minute field "a"']],
-    ['cron:* * * *', ['has 4 fields', 'expected 5', 'or 6']],
-    ['cron:* * * * * * *', ['has 7 fields']],
-    ['cron:garbage', ['has 1 field;']],
-    ['cron:@reboot', ['unknown macro "@reboot"', '@hourly, @daily, @weekly']],
-    ['@reboot', ['unknown macro "@reboot"']],
-    ['@DAILY', ['unknown macro "@DAILY"']],
-    [
-      'cron:0 0 * * MONDAY',
-      ['day-of-week field "MONDAY"', '"MONDAY" is not a day name', 'SUN MON TUE'],
-    ],
-    ['cron:0 0 1 JANUARY *', ['month field "JANUARY"', '"JANUARY" is not a month name', 'JAN FEB']],
-    ['cron:0 0 L-2 * *', ['day-of-month field "L-2"', 'L alone means the last day']],
-    ['cron:0 0 15W * *', ['day-of-month field "15W"', 'W (nearest weekday)']],
-    ['cron:*/90 * * * *', ['minute field "*/90"', 'steps by 90 through 60 values', 'only at 0']],
-    ['cron:0 */24 * * *', ['hour field "*/24"', 'only at 0']],
-    ['cron:0 0 * * FRI-MON', ['day-of-week field "FRI-MON"', 'runs backwards']],
-    ['cron:0 0 * * 1#6', ['day-of-week field "1#6"', '#1 to #5']],
-    ['cron:0 0 * * MON,', ['day-of-week field "MON,"', 'empty list item']],
-    ['cron:0 0 30 2 *', ['never fire']],
-    ['cron:0 0 31 4,6 *', ['never fire']],
-    ['cron:0 0 1 * 1', ['day-of-month or day-of-week, not both']],
-    ['cron:H * * * *', ['H (hashed values)']],
-    ['at:2026-02-30T09:00', ['not a real calendar date-time']],
-    ['at:2026-12-01T24:00', ['not a real calendar date-time']],
-    ['at:2026-12-01', ['YYYY-MM-DDTHH:mm[:ss]']],
-    ['at:2026-12-01T09:00:00Z', ['without offset', "job's time zone"]],
-    ['at:2026-12-01 09:00', ['YYYY-MM-DDTHH:mm[:ss]']],
-    ['at:tomorrow', ['YYYY-MM-DDTHH:mm[:ss]']],
-    ['at:1969-12-31T23:00', ['1970 or later']],
-    [`cron:${'1,'.repeat(100)}1 * * * *`, ['at most 200']],
-  ])('rejects %j', (text, fragments) => {
+  it.each(REFUSED)('rejects %j', (text, fragments) => {
     const message = rejection(text);
     for (const fragment of fragments) expect(message).toContain(fragment);
   });
@@ -292,6 +300,21 @@ describe('nextSlot', () => {
 
   it('throws a ScheduleError on an invalid schedule', () => {
     expect(() => nextSlot('sometimes', 'UTC', new Date())).toThrow(ScheduleError);
+  });
+
+  // A stored schedule that no longer parses stops its job with parseSchedule's reason: the fast
+  // path that computes most slots must refuse exactly what parseSchedule refuses.
+  it.each(REFUSED)('refuses %j with the words of parseSchedule', (text) => {
+    const message = rejection(text);
+    expect(() => nextSlot(text, 'UTC', new Date('2026-05-05T10:00:00Z'))).toThrow(
+      new ScheduleError(message),
+    );
+  });
+
+  it('refuses an invalid Date', () => {
+    expect(() => nextSlot('daily', 'UTC', new Date(Number.NaN))).toThrow(
+      new RangeError('invalid Date'),
+    );
   });
 
   it('reads slots in the job time zone', () => {
@@ -533,6 +556,11 @@ describe('shortestIntervalSeconds', () => {
   it('is null for a one-off schedule', () => {
     expect(shortestIntervalSeconds('at:2030-01-01T00:00', 'UTC', from)).toBeNull();
   });
+
+  it('measures schedules written with day and month names', () => {
+    expect(shortestIntervalSeconds('cron:0 9 * * MON-FRI', 'UTC', from)).toBe(86_400);
+    expect(shortestIntervalSeconds('cron:0 12 * * SAT', 'Europe/Berlin', from)).toBe(7 * 86_400);
+  });
 });
 
 describe('at: over its whole range, in every IANA zone', () => {
@@ -592,5 +620,96 @@ describe('at: over its whole range, in every IANA zone', () => {
         expect(outcome(schedule, zone), `${schedule} in ${zone}`).toBeInstanceOf(Date);
       }
     }
+  });
+});
+
+describe('after: schedules', () => {
+  const JOB_A = '0b5c3a8e-6f1d-4c2b-9a7e-2f4d6c8b1a30';
+  const JOB_B = '7d2e9f10-3c4b-4a5d-8e6f-1a2b3c4d5e6f';
+  const example = 'e.g. after:0b5c3a8e-6f1d-4c2b-9a7e-2f4d6c8b1a30';
+  const jobIds = (count: number) =>
+    Array.from(
+      { length: count },
+      (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    );
+
+  it('names the jobs it waits for, in the order written', () => {
+    expect(parseSchedule(`after:${JOB_A}`)).toEqual({
+      kind: 'after',
+      text: `after:${JOB_A}`,
+      jobIds: [JOB_A],
+    });
+    expect(afterJobIds(`after:${JOB_B},${JOB_A}`)).toEqual([JOB_B, JOB_A]);
+    expect(afterJobIds('daily')).toBeNull();
+  });
+
+  it('takes five jobs, as many as the 200 characters of a schedule hold', () => {
+    const ids = jobIds(5);
+    expect(afterJobIds(`after:${ids.join(',')}`)).toEqual(ids);
+    expect(rejection(`after:${jobIds(6).join(',')}`)).toBe(
+      'schedule is 227 characters long; at most 200 are allowed',
+    );
+  });
+
+  it.each([
+    ['after:', `after: needs the id of at least one job, ${example}`],
+    [
+      `after:${JOB_A}, ${JOB_B}`,
+      `after: " ${JOB_B}" is not a job id: list lowercase job ids (uuids) separated by commas ` +
+        `without spaces, ${example}`,
+    ],
+    [
+      `after:${JOB_A},`,
+      `after: "" is not a job id: list lowercase job ids (uuids) separated by commas without ` +
+        `spaces, ${example}`,
+    ],
+    [`after:${JOB_A},${JOB_A}`, 'after: names a job more than once; list each job once'],
+  ])('refuses %j saying exactly why', (text, message) => {
+    expect(rejection(text)).toBe(message);
+  });
+
+  it('has no time slots: no next slot, no shortest interval', () => {
+    const from = new Date('2026-05-05T10:00:00Z');
+    expect(nextSlot(`after:${JOB_A}`, 'UTC', from)).toBeNull();
+    expect(shortestIntervalSeconds(`after:${JOB_A}`, 'UTC', from)).toBeNull();
+  });
+});
+
+describe('utcOffsetMinutes', () => {
+  it('is the offset east of UTC in minutes, daylight saving included', () => {
+    const winter = new Date('2026-01-15T12:00:00Z');
+    const summer = new Date('2026-07-15T12:00:00Z');
+    expect(utcOffsetMinutes('Europe/Berlin', winter)).toBe(60);
+    expect(utcOffsetMinutes('Europe/Berlin', summer)).toBe(120);
+    expect(utcOffsetMinutes('America/New_York', winter)).toBe(-300);
+    expect(utcOffsetMinutes('Asia/Kolkata', summer)).toBe(330);
+    expect(utcOffsetMinutes('UTC', summer)).toBe(0);
+  });
+
+  it('refuses an unknown zone', () => {
+    expect(() => utcOffsetMinutes('Mars/Base', new Date())).toThrow(ScheduleError);
+  });
+});
+
+describe('input that is not what the types say (from JSON or hand-edited rows)', () => {
+  it('refuses a schedule that is not a string as empty', () => {
+    for (const value of [null, undefined, 42]) {
+      expect(rejection(value as never)).toMatch(/^schedule is empty: use every_minute, /);
+    }
+  });
+
+  it('calls a time zone that is not a string invalid', () => {
+    expect(isValidTimeZone(undefined as never)).toBe(false);
+    expect(isValidTimeZone(null as never)).toBe(false);
+  });
+
+  it('quotes at most 200 characters of an unknown time zone', () => {
+    const zone = `Nowhere/${'x'.repeat(300)}`;
+    expect(() => nextSlot('daily', zone, new Date())).toThrow(
+      new ScheduleError(
+        `unknown time zone ${JSON.stringify(zone.slice(0, 200))}: use an IANA name such as ` +
+          '"Europe/Berlin" or "UTC"',
+      ),
+    );
   });
 });
