@@ -47,6 +47,7 @@ export const mutationTests: Record<string, string[]> = {
     'test/api/api-gateway-events.test.ts',
     'test/api/validation.test.ts',
     'test/api/body-limit.test.ts',
+    'test/api/tenancy.test.ts',
   ],
   'lib/engine/claim.ts': [
     'test/engine/claims.test.ts',

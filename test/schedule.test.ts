@@ -102,6 +102,13 @@ const REFUSED: [string, string[]][] = [
   ['at:tomorrow', ['YYYY-MM-DDTHH:mm[:ss]']],
   ['at:x2026-12-01T09:00', ['YYYY-MM-DDTHH:mm[:ss]']],
   ['after:', ['needs the id of at least one job']],
+  ['xevery_5_minutes', ['unknown schedule "xevery_5_minutes"']],
+  ['every_5_minutesx', ['unknown schedule "every_5_minutesx"']],
+  // 242 characters, every value once: too long, however well formed.
+  [
+    `cron:${Array.from({ length: 60 }, (_, i) => i).join(',')} ${Array.from({ length: 24 }, (_, i) => i).join(',')} * * *`,
+    ['schedule is 242 characters long; at most 200 are allowed'],
+  ],
   ['after:7D2E9F10-3C4B-4A5D-8E6F-1A2B3C4D5E6F', ['is not a job id', 'lowercase']],
   ['at:1969-12-31T23:00', ['1970 or later']],
   [`cron:${'1,'.repeat(100)}1 * * * *`, ['at most 200']],
@@ -187,6 +194,16 @@ describe('parseSchedule', () => {
     );
     expect(rejection('cron:0 0 30 2 *')).toContain('it can never fire');
     expect(rejection('cron:0 0 31 2,4,6,9,11 *')).toContain('it can never fire');
+  });
+
+  it('accepts cron fields separated by several spaces or tabs, as crontab does', () => {
+    expect(parseSchedule('cron:0  2\t* * *')).toMatchObject({
+      kind: 'recurring',
+      cron: '0 2 * * *',
+    });
+    expect(nextSlot('cron:0  2\t* * *', 'UTC', new Date('2026-05-05T10:00:00Z'))).toEqual(
+      new Date('2026-05-06T02:00:00Z'),
+    );
   });
 
   it('accepts cron expressions with 5 or 6 fields', () => {
@@ -525,6 +542,50 @@ describe('daylight saving', () => {
     });
   });
 
+  // St. John's (UTC-3:30) changes its clocks at 02:00 local, half past a UTC hour: offsets change
+  // inside an hour, not at its start.
+  describe('America/St_Johns, where the clocks change at half past a UTC hour', () => {
+    const STJ = 'America/St_Johns';
+    it('every_15_minutes springs forward on 2026-03-08 at 05:30Z (02:00 NST -> 03:00 NDT)', () => {
+      expect(
+        slots('every_15_minutes', STJ, '2026-03-08T04:00:00Z', '2026-03-08T06:30:00Z'),
+      ).toEqual([
+        '2026-03-08T04:15:00Z',
+        '2026-03-08T04:30:00Z',
+        '2026-03-08T04:45:00Z',
+        '2026-03-08T05:00:00Z',
+        '2026-03-08T05:15:00Z',
+        // 02:00 to 02:45 NST do not exist: they fire once, at the jump (03:00 NDT).
+        '2026-03-08T05:30:00Z',
+        '2026-03-08T05:45:00Z',
+        '2026-03-08T06:00:00Z',
+        '2026-03-08T06:15:00Z',
+      ]);
+    });
+
+    it('every_15_minutes falls back on 2026-11-01 at 04:30Z (02:00 NDT -> 01:00 NST), once', () => {
+      expect(
+        slots('every_15_minutes', STJ, '2026-11-01T03:00:00Z', '2026-11-01T06:00:00Z'),
+      ).toEqual([
+        '2026-11-01T03:15:00Z',
+        '2026-11-01T03:30:00Z',
+        '2026-11-01T03:45:00Z',
+        '2026-11-01T04:00:00Z',
+        '2026-11-01T04:15:00Z',
+        // 01:00 to 01:45 NST repeat 01:xx NDT, which fired already.
+        '2026-11-01T05:30:00Z',
+        '2026-11-01T05:45:00Z',
+      ]);
+    });
+
+    it('reads the offset on both sides of the change within one UTC hour', () => {
+      expect(utcOffsetMinutes(STJ, new Date('2026-03-08T05:29:59Z'))).toBe(-210);
+      expect(utcOffsetMinutes(STJ, new Date('2026-03-08T05:30:00Z'))).toBe(-150);
+      expect(utcOffsetMinutes(STJ, new Date('2026-03-08T05:45:00Z'))).toBe(-150);
+      expect(utcOffsetMinutes(STJ, new Date('2026-03-08T05:15:00Z'))).toBe(-210);
+    });
+  });
+
   it('resolves at: in a gap to the jump and in a repeat to the first occurrence', () => {
     const start = new Date('2026-01-01T00:00:00Z');
     expect(nextSlot('at:2026-03-08T02:30', NY, start)).toEqual(new Date('2026-03-08T07:00:00Z'));
@@ -660,6 +721,11 @@ describe('after: schedules', () => {
     ],
     [
       `after:${JOB_A},`,
+      `after: "" is not a job id: list lowercase job ids (uuids) separated by commas without ` +
+        `spaces, ${example}`,
+    ],
+    [
+      `after:,${JOB_A}`,
       `after: "" is not a job id: list lowercase job ids (uuids) separated by commas without ` +
         `spaces, ${example}`,
     ],
