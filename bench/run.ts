@@ -30,6 +30,7 @@ import {
   setRetryPolicy,
   type DrainResult,
 } from './sweep';
+import { drainWithWorkers, type WorkersResult } from './workers';
 
 const README_PATH = '/tmp/readme-bench.md';
 const SWEEP_TARGET = 25_000;
@@ -47,14 +48,21 @@ const CONSOLE_TARGET_MS = 1_000;
 const API_SECONDS = 10;
 const REPETITIONS = 3;
 const DISTINCT_PAIRS = 10_000;
+// The fan-out drain: every daily job of a large deployment due at one midnight, 8 local workers.
+const FAN_OUT_JOBS = 100_000;
+const FAN_OUT_WORKERS = 8;
+// Runs each worker process takes at once: npm start's default (WORKER_CONCURRENCY).
+const FAN_OUT_WORKER_CONCURRENCY = 8;
+const FAN_OUT_LIMIT_MS = 20 * 60_000;
 
 /**
  * The sections, in the order they run; BENCH_ONLY (comma-separated names) runs some of them
  * (`BENCH_ONLY=sweep npm run bench`). `million` grows the table to 1,000,000 jobs: idle sweeps and
- * the drain among a million (compared with `sweep`'s drain among 100,000 when both run). `alerts`
+ * the drain among a million (compared with `sweep`'s drain among 100,000 when both run). `workers`
+ * drains 100,000 jobs due at once through the local dispatcher and 8 worker processes. `alerts`
  * (issue #14) empties the job table, so it runs last.
  */
-const SECTIONS = ['bundles', 'console', 'sweep', 'million', 'api', 'alerts'] as const;
+const SECTIONS = ['bundles', 'console', 'sweep', 'million', 'api', 'workers', 'alerts'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function selectedSections(env: NodeJS.ProcessEnv): Set<Section> {
@@ -219,6 +227,21 @@ async function main() {
       apiFigures(figures, api);
       notes.push(...apiNotes(api));
     }
+    if (sections.has('workers')) {
+      await sample('workers');
+      progress(
+        `workers: ${fmt.int(FAN_OUT_JOBS)} due at once, dispatcher + ${FAN_OUT_WORKERS} worker processes`,
+      );
+      workersFigures(
+        figures,
+        await drainWithWorkers(admin, db.url, {
+          jobs: FAN_OUT_JOBS,
+          workers: FAN_OUT_WORKERS,
+          workerConcurrency: FAN_OUT_WORKER_CONCURRENCY,
+          limitMs: FAN_OUT_LIMIT_MS,
+        }),
+      );
+    }
 
     if (sections.has('alerts')) {
       await sample('alerts');
@@ -370,6 +393,28 @@ function alertsFigures(figures: Figure[], result: AlertsBenchResult) {
     pass:
       result.events === expected && result.delivered === expected && result.received === expected,
   });
+}
+
+function workersFigures(figures: Figure[], run: WorkersResult) {
+  const name =
+    `${fmt.int(run.jobs)} no-op jobs due at one slot, local dispatcher + ${run.workers} worker ` +
+    `processes (concurrency ${run.workerConcurrency} each)`;
+  figures.push({
+    section: 'Workers',
+    name: `${name}: drain rate, slot to last outcome (verified: each slot ran once; load average at the end)`,
+    value:
+      `${fmt.int(run.jobsPerSecond)} jobs/s (${inSeconds(run.drainMs)}; all queued after ` +
+      `${inSeconds(run.dispatchMs)}; load ${run.loadAverage.toFixed(1)})`,
+  });
+  figures.push({
+    section: 'Workers',
+    name: `${name}: latest start after its slot (median)`,
+    value: `${inSeconds(run.latestStartMs)} (${inSeconds(run.medianStartMs)})`,
+  });
+}
+
+function inSeconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
 }
 
 function idleFigures(

@@ -6,7 +6,8 @@ const WORKER_ENTRY = fileURLToPath(new URL('./worker-main.ts', import.meta.url))
 
 /**
  * Starts `count` worker processes (separate OS processes, lib/local/worker-main.ts under the tsx
- * loader this process runs with) on the same database. A worker that exits unexpectedly is
+ * loader this process runs with, or `entry`: another registry's worker, e.g. the benchmark's) on
+ * the same database, with `env` added to this process's environment. A worker that exits unexpectedly is
  * logged, not restarted: its picked-up runs are declared lost after their lease, its queue
  * messages are taken by the others. stop() sends SIGTERM and waits for each to finish its runs.
  */
@@ -14,12 +15,13 @@ export function startWorkerProcesses(
   count: number,
   databaseUrl: string,
   log: Log,
+  options: { entry?: string; env?: Record<string, string> } = {},
 ): { pids: number[]; stop(): Promise<void> } {
   const children: ChildProcess[] = [];
   let stopping = false;
   for (let i = 0; i < count; i += 1) {
-    const child = spawn(process.execPath, [...process.execArgv, WORKER_ENTRY], {
-      env: { ...process.env, DATABASE_URL: databaseUrl },
+    const child = spawn(process.execPath, [...process.execArgv, options.entry ?? WORKER_ENTRY], {
+      env: { ...process.env, ...options.env, DATABASE_URL: databaseUrl },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     child.on('exit', (code, signal) => {
