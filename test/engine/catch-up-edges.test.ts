@@ -147,6 +147,28 @@ describe('planClaim at the edges', () => {
   });
 });
 
+describe('planClaim for a one-off (at:) job', () => {
+  const once = job({ schedule: 'at:2026-03-02T10:00', catch_up: 'all' });
+
+  it('runs its one slot under catch-up all, with no next slot and nothing behind', () => {
+    expect(view(planClaim(once, t('10:00:00'), t('10:05:00')))).toEqual({
+      run: '10:00:00',
+      missed: null,
+      next: null,
+      behind: false,
+    });
+  });
+
+  it('runs once for a next_run set after its instant (no slot follows it)', () => {
+    expect(view(planClaim(once, t('10:07:00'), t('10:08:00')))).toEqual({
+      run: '10:07:00',
+      missed: null,
+      next: null,
+      behind: false,
+    });
+  });
+});
+
 describe('planClaim after a gap too long to walk', () => {
   it('looks back for the latest slot and then forward, so it finds the last of slots close together', () => {
     // Minutes 0 and 1 of every hour, for most of a year: over 10,000 slots.
