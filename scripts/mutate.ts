@@ -62,6 +62,9 @@ try {
       incrementalFile: `reports/mutation/${name}.incremental.json`,
       jsonReporter: { fileName: `reports/mutation/${name}.json` },
       htmlReporter: { fileName: `reports/mutation/${name}.html` },
+      // The initial run of a file's whole test list (tenancy's route matrix, for one) takes more
+      // than Stryker's default 5 minutes on a shared 2-vCPU machine.
+      dryRunTimeoutMinutes: 30,
       ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}),
     }).runMutationTest();
     scores.push(score(target, results));
