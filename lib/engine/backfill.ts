@@ -3,11 +3,14 @@ import type { ClaimedRun } from './claim';
 import { insertBackfillRuns } from './run-state';
 
 /**
- * Backfill slots (POST /jobs/{id}/backfill queues them in cron_job_backfill) as the sweep runs
- * them: each claim takes, per job, its oldest queued slot, for jobs with no run in progress, and
- * turns it into a `running` run in the same transaction (insertBackfillRuns). So a job runs its
- * backfill one slot after the other, oldest first, never alongside itself, and never a slot that
- * has run meanwhile.
+ * Backfill slots (POST /jobs/{id}/backfill queues them in cron_job_backfill, lib/jobs/backfill.ts)
+ * as the sweep runs them, in backfill rounds after its due jobs (engine/sweep.ts): each claim
+ * takes, per job, its oldest queued slot, for active jobs with no run in progress, and turns it
+ * into a `running` run with trigger `backfill` in the same transaction (insertBackfillRuns); the
+ * sweep records the round's outcomes before the next claim. So a job runs its backfill one slot
+ * after the other, oldest first, never alongside itself, and never a slot that has run meanwhile
+ * (the one-run-per-attempt constraint and the check in insertBackfillRuns). An inactive or paused
+ * job keeps its slots queued until it is active again.
  */
 
 /** Whether any backfill slot is queued: one index probe, so a sweep with none pays one round trip. */
@@ -29,8 +32,8 @@ interface BackfillJob {
 /**
  * Claims up to `limit` jobs' oldest queued backfill slots. `for update skip locked` on the job
  * rows: concurrent sweeps take other jobs, and a job's slot is taken once (its queue row is
- * deleted by the statement that inserts its run). Paused jobs and jobs whose timeout exceeds the
- * sweep's budget keep their slots queued.
+ * deleted by the statement that inserts its run). Inactive and paused jobs and jobs whose timeout
+ * exceeds the sweep's budget keep their slots queued.
  */
 export async function claimBackfillSlots(
   sql: Sql,
@@ -42,7 +45,7 @@ export async function claimBackfillSlots(
         (select min(b.scheduled_for) from cron_job_backfill b where b.job_id = j.id) as slot
       from cron_job j
       where j.id in (select job_id from cron_job_backfill)
-        and j.paused_at is null and j.timeout_seconds <= ${options.maxTimeoutSeconds}
+        and j.is_active and j.paused_at is null and j.timeout_seconds <= ${options.maxTimeoutSeconds}
         and not exists (select from cron_job_run r where r.job_id = j.id and r.status = 'running')
       order by slot
       limit ${options.limit}

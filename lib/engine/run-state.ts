@@ -15,7 +15,7 @@ import type { FinishedStatus } from './execute';
  *
  *   (due slots passed over) --insertClaimedRuns--> missed       (one run per gap, finished at once;
  *                                                                 its slot.missed alert events too)
- *   (queued backfill slot) --insertBackfillRuns--> running      (trigger `schedule`, next attempt)
+ *   (queued backfill slot) --insertBackfillRuns--> running      (trigger `backfill`, next attempt)
  *   (claimed slot)  --insertClaimedRuns--> running | skipped     (trigger `schedule`, attempt 1)
  *   (claimed slot, job busy, overlap queue_one) --insertClaimedRuns--> no run; job.queued_for
  *   (queued slot, job free) --insertClaimedRuns--> running      (trigger `schedule`, attempt 1)
@@ -29,7 +29,7 @@ import type { FinishedStatus } from './execute';
  *   running --renewLeases--> running, lease extended
  *   running, dispatched --pickUpRuns--> running, started by a worker (at most once)
  *
- * A failed, timed-out or lost attempt of a `schedule` or `retry` run with attempts left (the job's
+ * A failed, timed-out or lost attempt of a `schedule`, `backfill` or `retry` run with attempts left (the job's
  * `retry.max_attempts`) leaves one pending retry on its job (`retry_at`, `retry_for`,
  * `retry_attempt`), written by the same statement that finishes the run. A slot whose last attempt
  * failed counts in `consecutive_failures`; reaching `pause_after_failures` pauses the job (actor
@@ -217,12 +217,13 @@ export const NOT_RUN_STATUSES = ['missed', 'skipped'] as const;
 
 /**
  * Takes queued backfill slots (cron_job_backfill) off the queue and inserts a `running` run for
- * each (trigger `schedule`, lease until `deadline`), in the caller's transaction, which has locked
+ * each (trigger `backfill`, lease until `deadline`), in the caller's transaction, which has locked
  * the jobs. A slot that has run meanwhile (any run of it but `missed` or `skipped`) is only taken
  * off the queue. The run's attempt is the next free one for its slot, so a slot recorded `missed`
- * or `skipped` at attempt 1 runs as attempt 2. The one-run-per-attempt and one-running-run-per-job
- * constraints hold as for every run: a conflicting insert does nothing (the slot is gone from the
- * queue then; it ran, or is running).
+ * or `skipped` at attempt 1 runs as attempt 2. A slot whose insert meets a unique constraint
+ * (another run of the job holds its lane: a run that started after the caller's check) stays
+ * queued for a later claim: the queue row goes only with a run inserted for it, or with a run that
+ * already ran it.
  */
 export async function insertBackfillRuns(
   tx: TransactionSql,
@@ -230,26 +231,32 @@ export async function insertBackfillRuns(
   times: { now: Date; deadline: Date },
 ): Promise<{ id: string; job_id: string; scheduled_for: Date; attempt: number }[]> {
   if (slots.length === 0) return [];
+  const ran = tx`exists (select from cron_job_run r
+    where r.job_id = c.job_id and r.scheduled_for = c.scheduled_for
+      and r.status <> all(${[...NOT_RUN_STATUSES]}::text[]))`;
   return tx<{ id: string; job_id: string; scheduled_for: Date; attempt: number }[]>`
     with c as (
-      select * from unnest(${column(slots, (s) => s.job_id)}::uuid[],
+      select c.job_id, c.scheduled_for
+      from unnest(${column(slots, (s) => s.job_id)}::uuid[],
         ${column(slots, (s) => s.scheduled_for)}::timestamptz[]) as c(job_id, scheduled_for)
+      join cron_job_backfill b using (job_id, scheduled_for)
+    ), inserted as (
+      insert into cron_job_run (job_id, scheduled_for, trigger, attempt, status, started_at, deadline)
+      select c.job_id, c.scheduled_for, 'backfill',
+        coalesce((select max(r.attempt) from cron_job_run r
+          where r.job_id = c.job_id and r.scheduled_for = c.scheduled_for), 0) + 1,
+        'running', ${times.now}, ${times.deadline}
+      from c
+      where not ${ran}
+      on conflict do nothing
+      returning id, job_id, scheduled_for, attempt
     ), taken as (
       delete from cron_job_backfill b using c
       where b.job_id = c.job_id and b.scheduled_for = c.scheduled_for
-      returning b.job_id, b.scheduled_for
+        and (${ran} or exists (select from inserted i
+          where i.job_id = c.job_id and i.scheduled_for = c.scheduled_for))
     )
-    insert into cron_job_run (job_id, scheduled_for, trigger, attempt, status, started_at, deadline)
-    select t.job_id, t.scheduled_for, 'schedule',
-      coalesce((select max(r.attempt) from cron_job_run r
-        where r.job_id = t.job_id and r.scheduled_for = t.scheduled_for), 0) + 1,
-      'running', ${times.now}, ${times.deadline}
-    from taken t
-    where not exists (select from cron_job_run r
-      where r.job_id = t.job_id and r.scheduled_for = t.scheduled_for
-        and r.status <> all(${[...NOT_RUN_STATUSES]}::text[]))
-    on conflict do nothing
-    returning id, job_id, scheduled_for, attempt`;
+    select * from inserted`;
 }
 
 /**
@@ -474,7 +481,7 @@ function attemptEvents(
  * Gives back claimed runs that were never started (the sweep ran out of time): their run rows go
  * and each job is due again for what it was claimed for: a slot's job at that slot (an `after:`
  * job at its trigger, with the upstream run that triggered it), a retry's
- * job with that retry pending again. Only `running` rows are released, so a run finished or
+ * job with that retry pending again, a backfill run's slot queued again. Only `running` rows are released, so a run finished or
  * declared lost meanwhile stays (a manual run simply goes). `notPickedUp`: only dispatched runs
  * no worker has picked up (their queue message could not be sent), so a run a worker already
  * started is never taken from under it.
@@ -498,6 +505,10 @@ export async function releaseRuns(
       from released r
       where r.trigger in ('schedule', 'dependency') and j.id = r.job_id
         and (j.is_active or j.schedule like 'at:%')
+    ), backfill as (
+      insert into cron_job_backfill (job_id, scheduled_for)
+      select r.job_id, r.scheduled_for from released r where r.trigger = 'backfill'
+      on conflict do nothing
     )
     update cron_job j
     set retry_at = r.started_at, retry_for = r.scheduled_for, retry_attempt = r.attempt

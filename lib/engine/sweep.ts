@@ -13,6 +13,7 @@ import { syncTriggers, type TriggerPort, type TriggerSyncResult } from './trigge
 import { defaultRecorderOptions, RunRecorder, type RecorderOptions } from './run-recorder';
 import { RunLogWriter } from '../run-log/writer';
 import { recordLastSweep } from '../system/last-sweep';
+import { claimBackfillSlots, hasQueuedBackfill } from './backfill';
 
 export interface SweepDeps {
   sql: Sql;
@@ -116,15 +117,19 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
       ? Math.floor((options.deadline.getTime() - RECORDING_MARGIN_MS - now().getTime()) / 1000)
       : Number.POSITIVE_INFINITY;
 
+  // Whether backfill slots are queued (POST /jobs/{id}/backfill): the sweep runs them last.
+  let backfilling: boolean;
   try {
     // Independent of each other, so all go at once (one round trip before the first claim);
     // a job touched by several gets what the statements give in any order. fireDependencies makes
     // due the `after:` jobs whose upstream jobs succeeded since the last sweep.
-    const [lost] = await Promise.all([
+    const [lost, , , queuedBackfill] = await Promise.all([
       markLostRuns(deps.sql, now()),
       options.only ? undefined : resumeDuePauses(deps.sql, now()),
       options.only ? undefined : fireDependencies(deps.sql),
+      options.only ? false : hasQueuedBackfill(deps.sql),
     ]);
+    backfilling = queuedBackfill;
     for (const run of lost) {
       deps.log.error('run failed', { ...run, status: 'lost', error: LOST_RUN_ERROR });
     }
@@ -331,6 +336,31 @@ export async function sweep(deps: SweepDeps, options: SweepOptions = {}): Promis
     orderRead = true;
     claimedFromOrder = 0;
     exhausted = false;
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  }
+  // Backfill rounds (backfill.ts), after the due jobs: each claims every job's oldest queued
+  // backfill slot and runs them; their outcomes are written before the next round's claim, so a
+  // job runs one backfill slot at a time, oldest first, until none is queued or the time budget is
+  // spent (the rest wait for the next sweep).
+  while (backfilling && !failure && secondsLeft() >= 1) {
+    while (claims.size > 0) await Promise.all(claims);
+    let runs: ClaimedRun[];
+    try {
+      await recorder.flush();
+      runs = await claimBackfillSlots(deps.sql, {
+        now: now(),
+        limit: claimBatchSize,
+        maxTimeoutSeconds: Math.min(secondsLeft(), 2_147_483_647),
+        leaseSeconds: recorderOptions.leaseSeconds,
+      });
+    } catch (error) {
+      failure ??= error;
+      break;
+    }
+    if (runs.length === 0) break;
+    recorder.track(runs.map((run) => run.run_id));
+    queue.push(...runs);
+    exhausted = true;
     await Promise.all(Array.from({ length: concurrency }, worker));
   }
   // Workers stop at a failure while other claims may still be under way: what those claim is

@@ -24,7 +24,7 @@ export const auditEntrySchema = z.object({
   id: z.string().regex(/^[0-9]+$/),
   job_id: z.uuid(),
   tenant_id: z.string().nullable(),
-  action: z.enum(['create', 'update', 'delete', 'run', 'pause', 'resume']),
+  action: z.enum(['create', 'update', 'delete', 'run', 'pause', 'resume', 'backfill']),
   actor: z.string(),
   actor_tenant_id: z.string().nullable(),
   request_id: z.string().nullable(),

@@ -1,6 +1,8 @@
 import * as z from 'zod';
 import type { ExecutorRegistry } from '../executors/registry';
 import {
+  backfillJobBody,
+  backfillResultSchema,
   createJobBody,
   jobSchema,
   listJobsQuery,
@@ -27,6 +29,7 @@ import {
 } from '../alerts/schemas';
 import { auditEntrySchema, auditQuery, jobAuditQuery } from './audit-routes';
 import { routeTable, type Access, type RouteName } from './route-table';
+import { BACKFILL_MAX_SLOTS } from '../jobs/backfill';
 import { runLogPageSchema, runLogQuery } from './run-log-route';
 import { systemStatusSchema } from './system-route';
 import { listAllRunsQuery, runPageSchema } from './runs-route';
@@ -209,6 +212,28 @@ function operations(): Record<RouteName, object> {
       responses: {
         '200': ok('The resumed job', 'Job'),
         ...errors,
+        '404': problem('No such job'),
+      },
+    },
+    'backfill-job': {
+      summary:
+        'Run past slots of a job again: those in [from, to) that have not run (missed ones included)',
+      description:
+        'The job’s slots from `from` (inclusive) to `to` (exclusive, not later than now), inside ' +
+        'its active window, that have no run but a missed or skipped one. A dry run lists them and ' +
+        'changes nothing; otherwise they are queued and the sweep runs them after its due jobs, ' +
+        'oldest first, one at a time, each a run with trigger `backfill` and its slot as ' +
+        `scheduled_for. At most ${BACKFILL_MAX_SLOTS} slots per request. A slot that has run, or ` +
+        'is queued already, is listed but not queued again, so repeating a backfill adds nothing.',
+      parameters: [idParameter],
+      requestBody: { required: true, content: json('BackfillJob') },
+      responses: {
+        '200': ok('Dry run: the slots a backfill would queue', 'BackfillResult'),
+        '202': ok('The slots queued for the sweep', 'BackfillResult'),
+        ...errors,
+        '400': problem(
+          `Invalid input: to not after from, to later than now, more than ${BACKFILL_MAX_SLOTS} slots in the range, an after: job (no time slots); \`errors\` names the field`,
+        ),
         '404': problem('No such job'),
       },
     },
@@ -476,6 +501,8 @@ export function openApiDocument(registry: ExecutorRegistry): object {
         CreateJob: schema(createJobBody, 'input'),
         UpdateJob: schema(updateJobBody, 'input'),
         PauseJob: schema(pauseJobBody, 'input'),
+        BackfillJob: schema(backfillJobBody, 'input'),
+        BackfillResult: schema(backfillResultSchema),
         Job: schema(jobSchema),
         JobPage: schema(z.object({ jobs: z.array(jobSchema), next_cursor: z.string().nullable() })),
         Run: schema(runSchema),

@@ -79,6 +79,14 @@ export const routeTable = [
     access: 'tenant',
     rights: ['manage-schedules'],
   },
+  // Queues past slots for the sweep to run; moves no next_run, so no trigger to keep in step.
+  {
+    name: 'backfill-job',
+    method: 'POST',
+    path: '/api/cron/jobs/{id}/backfill',
+    access: 'tenant',
+    rights: [],
+  },
   {
     name: 'list-runs',
     method: 'GET',

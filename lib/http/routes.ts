@@ -1,6 +1,7 @@
 import * as alerts from './alerts-routes';
 import type { RouteHandler } from './api-handler';
 import { getJobAuditRoute, listAuditRoute } from './audit-routes';
+import { backfillJobRoute } from './backfill-route';
 import * as handlers from './handlers';
 import type { RouteName } from './route-table';
 import { pauseJobRoute, resumeJobRoute } from './pause-handlers';
@@ -26,6 +27,7 @@ export const routeHandlers: Record<RouteName, RouteHandler> = {
   'get-run': getRunRoute,
   'pause-job': pauseJobRoute,
   'resume-job': resumeJobRoute,
+  'backfill-job': backfillJobRoute,
   'list-runs': handlers.listRunsRoute,
   'run-sweep': handlers.runSweepRoute,
   'list-executors': handlers.listExecutorsRoute,

@@ -3,7 +3,7 @@ import { jsonb } from '../db';
 import type { Caller } from '../identity/caller';
 import { tenantScope } from './scope';
 
-export type AuditAction = 'create' | 'update' | 'delete' | 'run' | 'pause' | 'resume';
+export type AuditAction = 'create' | 'update' | 'delete' | 'run' | 'pause' | 'resume' | 'backfill';
 
 /** One field's change: `before` absent on create, `after` absent on delete. */
 export interface FieldChange {

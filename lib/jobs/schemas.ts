@@ -324,6 +324,45 @@ export const pauseJobBody = z.strictObject({
 });
 export type PauseJobBody = z.infer<typeof pauseJobBody>;
 
+export const backfillJobBody = z.strictObject({
+  from: z.iso
+    .datetime({ offset: true })
+    .describe('The first instant of the range (inclusive): slots at or after it'),
+  to: z.iso
+    .datetime({ offset: true })
+    .describe('The end of the range (exclusive), not later than now: slots before it'),
+  dry_run: z
+    .boolean()
+    .default(false)
+    .describe('true: list the slots a backfill would queue, queue nothing. Default false.'),
+});
+export type BackfillJobBody = z.infer<typeof backfillJobBody>;
+
+export const backfillResultSchema = z.object({
+  job_id: z.uuid(),
+  dry_run: z.boolean(),
+  from: z.iso.datetime(),
+  to: z.iso.datetime(),
+  slots: z
+    .array(z.iso.datetime())
+    .describe(
+      'Oldest first: the slots of the range that have not run, inside the job’s active window: ' +
+        'queued (dry run: that would be queued). A slot recorded missed (or skipped by the ' +
+        'overlap rule) has not run',
+    ),
+  already_run: z
+    .array(z.iso.datetime())
+    .describe('Slots of the range with a run (running or finished): not run again'),
+  already_queued: z
+    .array(z.iso.datetime())
+    .describe('Slots of the range an earlier backfill queued that have not run yet'),
+  will_run: z
+    .boolean()
+    .describe(
+      'false while the job is inactive or paused: its queued slots wait until it is active again',
+    ),
+});
+
 /** The query of every route that takes none: any parameter is refused, not ignored. */
 export const noQuery = z.strictObject({});
 
@@ -380,7 +419,9 @@ export const runSchema = z.object({
   id: z.uuid(),
   job_id: z.uuid(),
   scheduled_for: timestamp.nullable(),
-  trigger: z.enum(['schedule', 'manual', 'retry', 'dependency']),
+  trigger: z
+    .enum(['schedule', 'manual', 'retry', 'dependency', 'backfill'])
+    .describe('What started the run; backfill: a slot queued by POST /jobs/{id}/backfill'),
   status: z.enum(RUN_STATUSES),
   attempt: z.number().int(),
   started_at: timestamp,

@@ -78,7 +78,7 @@ export interface RunRow {
   id: string;
   job_id: string;
   scheduled_for: Date | null;
-  trigger: 'schedule' | 'manual' | 'retry' | 'dependency';
+  trigger: 'schedule' | 'manual' | 'retry' | 'dependency' | 'backfill';
   status: string;
   attempt: number;
   started_at: Date;

@@ -19,6 +19,7 @@ import systemStatus from './0041-system-status';
 import overlapPriorityDependencies from './0045-overlap-priority-dependencies';
 import leanRunIndexes from './0050-lean-run-indexes';
 import pausedByRun from './0031-paused-by-run';
+import backfill from './0036-backfill';
 
 /** Applied in order, each once. Never edit a shipped migration: add the next number. */
 export const migrations: ReadonlyArray<{ id: number; name: string; sql: string }> = [
@@ -44,4 +45,6 @@ export const migrations: ReadonlyArray<{ id: number; name: string; sql: string }
   { id: 45, name: 'overlap-priority-dependencies', sql: overlapPriorityDependencies },
   { id: 50, name: 'lean-run-indexes', sql: leanRunIndexes },
   { id: 31, name: 'paused-by-run', sql: pausedByRun },
+  // After 45, whose trigger list it extends.
+  { id: 36, name: 'backfill', sql: backfill },
 ];

@@ -103,6 +103,10 @@ const samples: Record<RouteName, (target: Target) => { path: string; body?: unkn
     body: { reason: 'maintenance' },
   }),
   'resume-job': (target) => ({ path: `/api/cron/jobs/${jobs[target]}/resume` }),
+  'backfill-job': (target) => ({
+    path: `/api/cron/jobs/${jobs[target]}/backfill`,
+    body: { from: '2026-01-01T00:00:00Z', to: '2026-01-03T00:00:00Z', dry_run: true },
+  }),
   'list-runs': (target) => ({ path: `/api/cron/jobs/${jobs[target]}/runs` }),
   'get-job-next-slots': (target) => ({ path: `/api/cron/jobs/${jobs[target]}/next` }),
   'preview-schedule': () => ({ path: '/api/cron/schedules/preview?schedule=daily' }),

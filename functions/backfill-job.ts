@@ -1,0 +1,3 @@
+import { lambdaApiHandler } from '../lib/lambda/api';
+
+export const handler = lambdaApiHandler('backfill-job');
