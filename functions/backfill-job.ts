@@ -1,3 +1,4 @@
+import { backfillJobRoute } from '../lib/http/backfill-route';
 import { lambdaApiHandler } from '../lib/lambda/api';
 
-export const handler = lambdaApiHandler('backfill-job');
+export const handler = lambdaApiHandler('backfill-job', backfillJobRoute);
