@@ -15,6 +15,10 @@ const ZONES = ['America/New_York', 'Europe/Berlin', 'Australia/Sydney'];
 const SCHEDULES = ['daily', 'hourly', 'every_15_minutes', 'cron:30 2 * * *'];
 const STEP_MS = 5 * 60_000;
 const MINUTE = 60_000;
+// Each zone and schedule also has a job with spreading on (issue #13): its runs start a fixed
+// offset (< SPREAD_SECONDS, from its id) after each slot, and keep the slot as scheduled_for.
+// Shorter than every_15_minutes' interval, as spread_seconds must be.
+const SPREAD_SECONDS = 600;
 
 // Each window is a week or a little more, holds whole local days around at least one transition,
 // and together they hold all six transitions of 2026.
@@ -120,9 +124,23 @@ interface JobCase {
   id: string;
   zone: string;
   schedule: string;
+  /** The job's spread offset in ms; 0 for the jobs without spreading. */
+  offsetMs: number;
+  spread: boolean;
 }
 
-const results: Array<{ window: string; job: JobCase; runs: number[]; expected: number[] }> = [];
+interface JobResult {
+  window: string;
+  job: JobCase;
+  runs: number[];
+  /** Each run's actual start (the sweep's clock), by the run's slot. */
+  starts: Map<number, number>;
+  /** Slots recorded missed (every slot of each missed gap's first..last). */
+  missed: number[];
+  expected: number[];
+}
+
+const results: JobResult[] = [];
 let totalSweeps = 0;
 let totalRuns = 0;
 let maxLagMs = 0;
@@ -138,13 +156,25 @@ async function simulate(window: (typeof WINDOWS)[number], sql: Sql): Promise<voi
   for (const zone of ZONES) {
     for (const schedule of SCHEDULES) {
       const expected = expectedSlots(schedule, zone, from, to);
-      const id = await insertJob(sql, {
-        name: `${zone} ${schedule}`,
-        schedule,
-        timezone: zone,
-        next_run: new Date(expected[0]!),
-      });
-      jobs.push({ id, zone, schedule, expected });
+      for (const spread of [false, true]) {
+        const id = await insertJob(sql, {
+          name: `${zone} ${schedule}${spread ? ' spread' : ''}`,
+          schedule,
+          timezone: zone,
+          next_run: new Date(expected[0]!),
+        });
+        let offsetMs = 0;
+        if (spread) {
+          // The engine's own offset, applied to the first run as a job write does.
+          const [row] = await sql<{ offset: number }[]>`
+            update cron_job set spread_seconds = ${SPREAD_SECONDS},
+              next_run = next_run + cron_spread_offset_ms(id, ${SPREAD_SECONDS}) * interval '1 millisecond'
+            where id = ${id}
+            returning cron_spread_offset_ms(id, ${SPREAD_SECONDS}) as offset`;
+          offsetMs = row!.offset;
+        }
+        jobs.push({ id, zone, schedule, expected, offsetMs, spread });
+      }
     }
   }
   for (let now = from + STEP_MS; now <= to; now += STEP_MS) {
@@ -156,15 +186,35 @@ async function simulate(window: (typeof WINDOWS)[number], sql: Sql): Promise<voi
       throw new Error(`sweep at ${new Date(now).toISOString()}: ${JSON.stringify(summary)}`);
     }
   }
-  const runs = await sql<{ job_id: string; scheduled_for: Date; status: string }[]>`
-    select job_id, scheduled_for, status from cron_job_run order by scheduled_for`;
-  expect(runs.every((run) => run.status === 'success')).toBe(true);
+  const runs = await sql<
+    {
+      job_id: string;
+      scheduled_for: Date;
+      status: string;
+      started_at: Date;
+      missed_last: Date | null;
+    }[]
+  >`
+    select job_id, scheduled_for, status, started_at, missed_last from cron_job_run
+    order by scheduled_for`;
+  expect(runs.every((run) => run.status === 'success' || run.status === 'missed')).toBe(true);
   for (const job of jobs) {
+    const own = runs.filter((run) => run.job_id === job.id);
+    const ran = own.filter((run) => run.status === 'success');
+    const missed = own
+      .filter((run) => run.status === 'missed')
+      .flatMap((run) =>
+        job.expected.filter(
+          (slot) => slot >= run.scheduled_for.getTime() && slot <= run.missed_last!.getTime(),
+        ),
+      );
     results.push({
       window: window.name,
       job,
       expected: job.expected,
-      runs: runs.filter((run) => run.job_id === job.id).map((run) => run.scheduled_for.getTime()),
+      runs: ran.map((run) => run.scheduled_for.getTime()),
+      starts: new Map(ran.map((run) => [run.scheduled_for.getTime(), run.started_at.getTime()])),
+      missed,
     });
   }
 }
@@ -178,7 +228,7 @@ beforeAll(async () => {
 
 function runsOf(zone: string, schedule: string): number[] {
   return results
-    .filter((r) => r.job.zone === zone && r.job.schedule === schedule)
+    .filter((r) => r.job.zone === zone && r.job.schedule === schedule && !r.job.spread)
     .flatMap((r) => r.runs);
 }
 
@@ -189,28 +239,68 @@ describe('time and daylight saving', () => {
     let duplicates = 0;
     let missing = 0;
     let extra = 0;
-    for (const result of results) {
+    const plain = results.filter((result) => !result.job.spread);
+    for (const result of plain) {
       duplicates += result.runs.length - new Set(result.runs).size;
       const expected = new Set(result.expected);
       const ran = new Set(result.runs);
       missing += result.expected.filter((t) => !ran.has(t)).length;
       extra += result.runs.filter((t) => !expected.has(t)).length;
     }
-    const expectedRuns = results.reduce((n, r) => n + r.expected.length, 0);
+    const expectedRuns = plain.reduce((n, r) => n + r.expected.length, 0);
+    const plainRuns = plain.reduce((n, r) => n + r.runs.length, 0);
     figures(
       `dst: ${WINDOWS.length} windows, ${(simulatedMs / 86_400_000).toFixed(1)} simulated days, ${ZONES.length} zones x ${SCHEDULES.length} schedules, ` +
-        `${totalSweeps} simulated sweeps every 5 min: runs ${totalRuns}/${expectedRuns} expected, ` +
+        `${totalSweeps} simulated sweeps every 5 min: runs ${plainRuns}/${expectedRuns} expected, ` +
         `duplicate runs ${duplicates}, missed slots ${missing}, unexpected slots ${extra}, ` +
         `max lag ${maxLagMs / 1000} s (< one sweep interval); ${seconds(elapsedMs)}`,
     );
-    for (const result of results) {
+    for (const result of plain) {
       expect(
         result.runs.map(iso),
         `${result.window}: ${result.job.schedule} in ${result.job.zone}`,
       ).toEqual(result.expected.map(iso));
+      expect(result.missed).toEqual([]);
     }
-    expect(totalRuns).toBe(expectedRuns);
+    expect(plainRuns).toBe(expectedRuns);
     expect(maxLagMs).toBeLessThan(STEP_MS);
+  });
+
+  it(`with spread_seconds ${SPREAD_SECONDS}: no duplicates, every slot run or missed, none early, each run at its slot plus the job's offset`, () => {
+    const spread = results.filter((result) => result.job.spread);
+    let duplicates = 0;
+    let ran = 0;
+    let missed = 0;
+    let early = 0;
+    let maxDelayMs = 0;
+    for (const result of spread) {
+      const where = `${result.window}: ${result.job.schedule} in ${result.job.zone}, spread`;
+      duplicates += result.runs.length - new Set(result.runs).size;
+      ran += result.runs.length;
+      missed += result.missed.length;
+      // Every slot exactly once, run or missed; nothing else.
+      expect([...result.runs, ...result.missed].sort((a, b) => a - b).map(iso), where).toEqual(
+        result.expected.map(iso),
+      );
+      for (const [slot, started] of result.starts) {
+        if (started < slot + result.job.offsetMs) early += 1;
+        maxDelayMs = Math.max(maxDelayMs, started - slot);
+      }
+    }
+    const offsets = spread.map((result) => result.job.offsetMs);
+    figures(
+      `dst with spread_seconds ${SPREAD_SECONDS}: ${spread.length} jobs (offsets ${Math.min(...offsets) / 1000}-${Math.max(...offsets) / 1000} s), ` +
+        `slots run ${ran}, missed ${missed}, duplicates ${duplicates}, early ${early}, ` +
+        `latest start ${seconds(maxDelayMs)} after its slot`,
+    );
+    expect(duplicates).toBe(0);
+    expect(early).toBe(0);
+    // The offset is below the interval of every schedule here, so no slot is passed over.
+    expect(missed).toBe(0);
+    // Spread, and still within one sweep interval of slot + offset.
+    expect(new Set(offsets).size).toBeGreaterThan(1);
+    expect(Math.max(...offsets)).toBeLessThan(SPREAD_SECONDS * 1000);
+    expect(maxDelayMs).toBeLessThan(SPREAD_SECONDS * 1000 + STEP_MS);
   });
 
   it('New York, 2026-03-08 (02:00 EST jumps to 03:00 EDT): the gap fires once, at 03:00 EDT', () => {
