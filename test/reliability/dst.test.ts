@@ -142,7 +142,6 @@ interface JobResult {
 
 const results: JobResult[] = [];
 let totalSweeps = 0;
-let totalRuns = 0;
 let maxLagMs = 0;
 let elapsedMs = 0;
 let simulatedMs = 0;
@@ -173,14 +172,15 @@ async function simulate(window: (typeof WINDOWS)[number], sql: Sql): Promise<voi
             returning cron_spread_offset_ms(id, ${SPREAD_SECONDS}) as offset`;
           offsetMs = row!.offset;
         }
-        jobs.push({ id, zone, schedule, expected, offsetMs, spread });
+        // A slot whose run time (slot + offset) comes after the last sweep is not due yet.
+        const due = expected.filter((slot) => slot + offsetMs <= to);
+        jobs.push({ id, zone, schedule, expected: due, offsetMs, spread });
       }
     }
   }
   for (let now = from + STEP_MS; now <= to; now += STEP_MS) {
     const summary = await sweep(deps, { now: () => new Date(now), concurrency: 12 });
     totalSweeps += 1;
-    totalRuns += summary.executed;
     maxLagMs = Math.max(maxLagMs, summary.max_lag_ms);
     if (summary.failed + summary.skipped + summary.lost > 0) {
       throw new Error(`sweep at ${new Date(now).toISOString()}: ${JSON.stringify(summary)}`);
@@ -224,7 +224,8 @@ beforeAll(async () => {
   const started = performance.now();
   await Promise.all(WINDOWS.map((window, i) => simulate(window, databases[i]!)));
   elapsedMs = performance.now() - started;
-}, 180_000);
+  // A guard against a stall, not a time limit: under a loaded machine the 8,748 sweeps take minutes.
+}, 420_000);
 
 function runsOf(zone: string, schedule: string): number[] {
   return results
