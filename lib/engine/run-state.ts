@@ -146,6 +146,12 @@ export async function insertClaimedRuns(
   const missedAlerts = claims.some((c) => c.missed)
     ? tx`missed_alerts as (${insertAlertDeliveries(tx, missedSlotEvents(tx, tx`missed`, now))}),`
     : tx``;
+  // A superseded retry that reaches pause_after_failures pauses the job here: the engine's
+  // auto-pause, so its `job.auto_paused` event goes to the outbox in this statement too. The claim
+  // holds the job rows (`for update`), so the pause decided is the pause written.
+  const pauseAlerts = claims.some((c) => c.pause_reason)
+    ? tx`, pause_alerts as (${insertAlertDeliveries(tx, supersededPauseEvents(tx, now))})`
+    : tx``;
   return tx<InsertedRun[]>`
     with c as (
       select * from unnest(
@@ -196,7 +202,9 @@ export async function insertClaimedRuns(
         c.superseded_note
       from c where c.superseded_for is not null
       on conflict do nothing
-    )
+      returning id, job_id, status, trigger, attempt, scheduled_for, finished_at, duration_ms,
+        error
+    )${pauseAlerts}
     insert into cron_job_run (job_id, scheduled_for, trigger, attempt, status, started_at,
       finished_at, deadline, duration_ms, lane, triggered_by, dispatched_at)
     select c.job_id, c.scheduled_for, c.trigger, c.attempt, c.status, ${now},
@@ -210,6 +218,25 @@ export async function insertClaimedRuns(
     where c.pause_reason is null and c.status <> 'queued'
     on conflict do nothing
     returning id, job_id, status`;
+}
+
+/**
+ * The `job.auto_paused` events of the claims `c` whose superseded retry paused their job, at `now`,
+ * with the job's consecutive failed slots and the superseded run (`superseded`, the sibling CTE)
+ * as the run. Gated by anyAlertRule.
+ */
+function supersededPauseEvents(tx: TransactionSql, now: Date): SqlFragment {
+  const data = runEventData(
+    tx,
+    tx`jsonb_build_object('consecutive_failures', c.consecutive_failures)`,
+  );
+  return tx`
+    select gen_random_uuid() as event_id, 'job.auto_paused' as event_type, j.id as job_id,
+      j.tenant_id, o.id as run_id, c.consecutive_failures as failures,
+      ${now}::timestamptz as occurred_at, ${data} as data
+    from c join cron_job j on j.id = c.job_id
+    left join superseded o on o.job_id = c.job_id
+    where c.pause_reason is not null and ${anyAlertRule(tx)}`;
 }
 
 /** A run that did not run its slot: a backfill may still run that slot. */

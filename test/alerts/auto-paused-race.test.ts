@@ -1,8 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Sql } from '../../lib/db';
 import { finishRuns, markLostRuns } from '../../lib/engine/run-state';
+import { sweep } from '../../lib/engine/sweep';
+import { silentLog } from '../../lib/logger';
 import { createTestDatabase } from '../helpers/database';
-import { insertJob } from '../helpers/jobs';
+import { insertJob, testRegistry } from '../helpers/jobs';
 
 // job.auto_paused is sent when the engine paused the job, and only then, however the outcome
 // statement races with another writer of the job row: the statement waits for the row, then
@@ -126,5 +128,43 @@ describe('job.auto_paused under concurrent writers', () => {
     await finishRuns(sql, [failed(await running(0))]);
     expect(await pausedBy()).toBe('engine');
     expect(await events()).toEqual(['job.auto_paused', 'run.failed']);
+  });
+
+  it('a superseded retry that pauses the job in the claim sends job.auto_paused once, with the superseded run', async () => {
+    const t0 = new Date(at.getTime() - 3600_000);
+    let clock = t0;
+    const now = () => clock;
+    const superseding = await insertJob(sql, {
+      function_name: 'fail',
+      tenant_id: 'acme',
+      next_run: new Date(t0.getTime() - 1_000),
+      pause_after_failures: 1,
+      retry: { max_attempts: 2, initial_delay_seconds: 60 },
+    });
+    const sweepAt = async () => sweep({ sql, registry: testRegistry, log: silentLog }, { now });
+    expect((await sweepAt()).failed).toBe(1);
+    // The retry comes due after the next slot: the slot supersedes it, and that failed slot
+    // reaches pause_after_failures.
+    await sql`update cron_job set retry_at = next_run + interval '1 minute' where id = ${superseding}`;
+    expect(await events()).toEqual([]);
+    clock = new Date(t0.getTime() + 300_000);
+    await sweepAt();
+
+    const [job] = await sql<{ is_active: boolean; paused_by: string }[]>`
+      select is_active, paused_by from cron_job where id = ${superseding}`;
+    expect(job).toEqual({ is_active: false, paused_by: 'engine' });
+    const rows = await sql<{ event_type: string; run_id: string; payload: unknown }[]>`
+      select event_type, run_id, payload from cron_alert_delivery`;
+    expect(rows.map((row) => row.event_type)).toEqual(['job.auto_paused']);
+    const [skipped] = await sql<{ id: string }[]>`
+      select id from cron_job_run where job_id = ${superseding} and status = 'skipped'`;
+    expect(rows[0]).toMatchObject({
+      run_id: skipped!.id,
+      payload: { consecutive_failures: 1, run: { status: 'skipped', attempt: 2 } },
+    });
+    // Later sweeps of the paused job send nothing more.
+    clock = new Date(t0.getTime() + 600_000);
+    await sweepAt();
+    expect(await events()).toEqual(['job.auto_paused']);
   });
 });
