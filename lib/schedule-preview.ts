@@ -31,19 +31,41 @@ export interface PreviewSlot {
   /** The zone's UTC offset at the slot: `+02:00`. */
   offset: string;
   dst_transition: DstTransition | null;
+  /** When a run of the slot is due: `utc` plus the job's spread offset (`utc` without one). */
+  runs_at: string;
 }
 
-/** The first `count` slots strictly after `from`; fewer when the schedule ends (`at:`). */
+/** A job's timing beyond its schedule: its active window and the spread offset of its runs. */
+export interface SlotWindow {
+  starts_at: Date | null;
+  ends_at: Date | null;
+  spread_offset_ms: number;
+}
+
+const NO_WINDOW: SlotWindow = { starts_at: null, ends_at: null, spread_offset_ms: 0 };
+
+/**
+ * The first `count` slots whose runs are due strictly after `from` (as catch-up.ts's nextRunOf
+ * reckons: slot + spread offset), inside the window [starts_at, ends_at]; fewer when the schedule
+ * or the window ends.
+ */
 export function previewSlots(
   schedule: string,
   timeZone: string,
   from: Date,
   count: number,
+  window: SlotWindow = NO_WINDOW,
 ): PreviewSlot[] {
   const slots: PreviewSlot[] = [];
-  let previous = from;
-  let previousOffset = utcOffsetMinutes(timeZone, from);
-  for (let slot = nextSlot(schedule, timeZone, from); slot;) {
+  let start = from.getTime() - window.spread_offset_ms;
+  // A slot exactly at starts_at belongs to the window.
+  if (window.starts_at && window.starts_at.getTime() - 1 > start) {
+    start = window.starts_at.getTime() - 1;
+  }
+  let previous = new Date(start);
+  let previousOffset = utcOffsetMinutes(timeZone, previous);
+  for (let slot = nextSlot(schedule, timeZone, previous); slot;) {
+    if (window.ends_at && slot > window.ends_at) break;
     const offset = utcOffsetMinutes(timeZone, slot);
     slots.push({
       local: localTime(slot, offset),
@@ -58,6 +80,7 @@ export function previewSlots(
               offset_before: formatOffset(previousOffset),
               offset_after: formatOffset(offset),
             },
+      runs_at: new Date(slot.getTime() + window.spread_offset_ms).toISOString(),
     });
     if (slots.length >= count) break;
     previous = slot;

@@ -2,7 +2,13 @@ import * as z from 'zod';
 import { getJob } from '../jobs/service';
 import { text } from '../jobs/schemas';
 import { afterJobIds, isValidTimeZone, parseSchedule, ScheduleError } from '../schedule';
-import { PREVIEW_DEFAULT_SLOTS, PREVIEW_MAX_SLOTS, previewSlots } from '../schedule-preview';
+import {
+  PREVIEW_DEFAULT_SLOTS,
+  PREVIEW_MAX_SLOTS,
+  previewSlots,
+  type SlotWindow,
+} from '../schedule-preview';
+import { spreadOffsetOf } from '../engine/run-state';
 import { routeWithQuery } from './api-handler';
 import { invalid } from './problem';
 
@@ -53,6 +59,12 @@ const previewSlotSchema = z.object({
       'Set when the offset changed since the previous slot (or since now, for the first): the ' +
         'slot may have been moved by the change (a slot in a spring-forward gap fires when the ' +
         'clocks jump; a repeated fall-back hour fires once)',
+    ),
+  runs_at: z.iso
+    .datetime()
+    .describe(
+      'When a run of the slot is due: utc plus the job’s spread offset (spread_seconds); equal ' +
+        'to utc without spreading (and in a preview without a job)',
     ),
 });
 
@@ -135,6 +147,11 @@ export const jobNextSlotsRoute = routeWithQuery(
   async (request, app, { count: wanted }) => {
     const job = await getJob(app, request.caller, request.params.id ?? '');
     const from = new Date();
+    const window = {
+      starts_at: job.starts_at,
+      ends_at: job.ends_at,
+      spread_offset_ms: await spreadOffsetOf(app.sql, job.id, job.spread_seconds),
+    };
     return {
       status: 200,
       body: {
@@ -146,7 +163,7 @@ export const jobNextSlotsRoute = routeWithQuery(
         paused_until: job.paused_until?.toISOString() ?? null,
         will_run: job.is_active && job.paused_at === null,
         from: from.toISOString(),
-        slots: slotsOfStoredJob(job.schedule, job.timezone, from, wanted),
+        slots: slotsOfStoredJob(job.schedule, job.timezone, from, wanted, window),
         ...dependencyNote(job.schedule),
       },
     };
@@ -173,9 +190,15 @@ function dependencyNote(schedule: string): { note?: string } {
 
 // A stored schedule the engine cannot read (an adopted row) has no slots: the sweep sets such a
 // job inactive rather than fire it.
-function slotsOfStoredJob(schedule: string, timeZone: string, from: Date, wanted: number) {
+function slotsOfStoredJob(
+  schedule: string,
+  timeZone: string,
+  from: Date,
+  wanted: number,
+  window: SlotWindow,
+) {
   try {
-    return previewSlots(schedule, timeZone, from, wanted);
+    return previewSlots(schedule, timeZone, from, wanted, window);
   } catch (error) {
     if (error instanceof ScheduleError || error instanceof RangeError) return [];
     throw error;

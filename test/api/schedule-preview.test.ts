@@ -157,6 +157,7 @@ describe('GET /api/cron/schedules/preview', () => {
         utc: '2099-07-01T06:30:00.000Z',
         offset: '+05:30',
         dst_transition: null,
+        runs_at: '2099-07-01T06:30:00.000Z',
       },
     ]);
     const past = await request(
@@ -218,6 +219,31 @@ describe('GET /api/cron/jobs/{id}/next', () => {
     expect(slots.some((slot) => slot.dst_transition?.kind === 'spring_forward')).toBe(true);
     const [row] = await sql<{ next_run: Date }[]>`select next_run from cron_job where id = ${id}`;
     expect(slots[0]!.utc).toBe(row!.next_run.toISOString());
+  });
+
+  it('honours the job’s window and spread: no slot before starts_at or after ends_at; runs_at is slot + the job’s offset, next_run the first', async () => {
+    const HOUR = 3_600_000;
+    const start = Math.ceil(Date.now() / HOUR) * HOUR + 5 * HOUR;
+    const id = await createJob(TOKENS.acme, {
+      schedule: 'hourly',
+      spread_seconds: 1800,
+      starts_at: new Date(start).toISOString(),
+      ends_at: new Date(start + 3 * HOUR).toISOString(),
+    });
+    const response = await request('GET', `/api/cron/jobs/${id}/next?count=10`, as(TOKENS.acme));
+    expect(response.status, response.text).toBe(200);
+    const slots = response.body.slots as Array<Slot & { runs_at: string }>;
+    // starts_at and ends_at are inclusive: 4 slots, none outside.
+    expect(slots.map((slot) => slot.utc)).toEqual(
+      [0, 1, 2, 3].map((hours) => new Date(start + hours * HOUR).toISOString()),
+    );
+    const [row] = await sql<{ next_run: Date; offset: number }[]>`
+      select next_run, cron_spread_offset_ms(id, 1800) as offset from cron_job where id = ${id}`;
+    expect(row!.offset).toBeGreaterThan(0);
+    for (const slot of slots) {
+      expect(Date.parse(slot.runs_at) - Date.parse(slot.utc)).toBe(row!.offset);
+    }
+    expect(slots[0]!.runs_at).toBe(row!.next_run.toISOString());
   });
 
   it('an inactive job still shows its schedule’s slots, with will_run false', async () => {
