@@ -12,7 +12,6 @@ import {
 import { createJobBody, listJobsQuery, listRunsQuery, updateJobBody } from '../jobs/schemas';
 import { sweep } from '../engine/sweep';
 import { routeWithQuery, type RouteHandler } from './api-handler';
-import { openApiDocument } from './openapi';
 import { parseInput } from './parse-input';
 import { HttpProblem } from './problem';
 
@@ -103,9 +102,4 @@ export const runSweepRoute: RouteHandler = async (request, app) => ({
 export const listExecutorsRoute: RouteHandler = async (_request, { registry }) => ({
   status: 200,
   body: { executors: describeExecutors(registry) },
-});
-
-export const openApiRoute: RouteHandler = async (_request, { registry }) => ({
-  status: 200,
-  body: openApiDocument(registry),
 });

@@ -3,6 +3,7 @@ import type { RouteHandler } from './api-handler';
 import { getJobAuditRoute, listAuditRoute } from './audit-routes';
 import { backfillJobRoute } from './backfill-route';
 import * as handlers from './handlers';
+import { openApiRoute } from './openapi-route';
 import type { RouteName } from './route-table';
 import { pauseJobRoute, resumeJobRoute } from './pause-handlers';
 import { getRunLogRoute } from './run-log-route';
@@ -17,7 +18,7 @@ import { listAllRunsRoute } from './runs-route';
  */
 export const routeHandlers: Record<RouteName, RouteHandler> = {
   health: handlers.health,
-  openapi: handlers.openApiRoute,
+  openapi: openApiRoute,
   'list-jobs': handlers.listJobsRoute,
   'create-job': handlers.createJobRoute,
   'get-job': handlers.getJobRoute,
