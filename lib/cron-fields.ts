@@ -9,7 +9,7 @@
  *
  * Every expression the schedule parser accepts, once rewritten with numbers only
  * (normalizedCron()), compiles here. Anything else (names, `W`, a range that is not increasing, a
- * value listed twice, both day fields restricted, `#` in a list) returns null; cron-parser then
+ * value listed twice (but for days a single month lacks, which cron-parser drops first), both day fields restricted, `#` in a list) returns null; cron-parser then
  * refuses it with its own message. Within what it accepts it matches cron-parser exactly (a
  * property test holds it to that): day-of-week 0 and 7 are Sunday, and with day-of-month or
  * day-of-week `*` only the other one restricts the day.
@@ -40,6 +40,7 @@ const BOUNDS: ReadonlyArray<readonly [number, number]> = [
 ];
 const PART = /^(?:(\*)|(\d{1,2})(?:-(\d{1,2}))?)(?:\/(\d{1,2}))?$/;
 const DAY_OF_MONTH = 3;
+const MONTH = 4;
 const DAY_OF_WEEK = 5;
 // `*` in day-of-week is 0-6: 7 would be Sunday a second time.
 const LAST_WEEKDAY = 6;
@@ -52,12 +53,23 @@ export function compileSimpleCron(fields: readonly string[]): SimpleCron | null 
     nthWeekdays: new Uint8Array(7),
   };
   const sets: Uint8Array[] = [];
+  // The month first: with a single month, cron-parser drops the days of month it does not have.
+  const monthSet = fieldSet(
+    fields[MONTH]!,
+    BOUNDS[MONTH]![0],
+    BOUNDS[MONTH]![1],
+    BOUNDS[MONTH]![1],
+  );
+  if (!monthSet) return null;
+  const onlyMonth = monthSet.indexOf(1) === monthSet.lastIndexOf(1) ? monthSet.indexOf(1) : -1;
   for (let i = 0; i < 6; i += 1) {
     const [min, max] = BOUNDS[i]!;
     const set =
-      i === DAY_OF_MONTH || i === DAY_OF_WEEK
-        ? dayFieldSet(fields[i]!, i, specials)
-        : fieldSet(fields[i]!, min, max, max);
+      i === MONTH
+        ? monthSet
+        : i === DAY_OF_MONTH || i === DAY_OF_WEEK
+          ? dayFieldSet(fields[i]!, i, specials, onlyMonth)
+          : fieldSet(fields[i]!, min, max, max);
     if (!set) return null;
     sets.push(set);
   }
@@ -87,6 +99,7 @@ function dayFieldSet(
   field: string,
   index: number,
   specials: Pick<SimpleCron, 'lastDayOfMonth' | 'lastWeekdays' | 'nthWeekdays'>,
+  onlyMonth: number,
 ): Uint8Array | null {
   const [min, max] = BOUNDS[index]!;
   const parts = field.split(',');
@@ -114,10 +127,25 @@ function dayFieldSet(
     plain.push(part);
   }
   if (plain.length === 0) return new Uint8Array(max + 1);
-  return fieldSet(plain.join(','), min, max, index === DAY_OF_WEEK ? LAST_WEEKDAY : max);
+  const list = plain.join(',');
+  if (index === DAY_OF_MONTH && onlyMonth > 0) {
+    // cron-parser (CronDayOfMonth.fromMonth) drops the days a single month lacks before it looks
+    // for duplicates, unless that would leave the field empty: `L,31,31` in April is `L`.
+    const monthDays = DAYS_IN_MONTH[onlyMonth]!;
+    const kept = fieldSet(list, min, max, max, monthDays);
+    if (kept && (specials.lastDayOfMonth || kept.indexOf(1) >= 0)) return kept;
+  }
+  return fieldSet(list, min, max, index === DAY_OF_WEEK ? LAST_WEEKDAY : max);
 }
 
-function fieldSet(field: string, min: number, max: number, starMax: number): Uint8Array | null {
+/** A field's values; `keepUpTo`: values above it are left out (and so never count as twice). */
+function fieldSet(
+  field: string,
+  min: number,
+  max: number,
+  starMax: number,
+  keepUpTo = max,
+): Uint8Array | null {
   const set = new Uint8Array(max + 1);
   for (const part of field.split(',')) {
     const match = PART.exec(part);
@@ -135,6 +163,7 @@ function fieldSet(field: string, min: number, max: number, starMax: number): Uin
     // A step that leaves only the first value of a range (*/90 in minutes) is refused upstream.
     if (step !== undefined && to > from && by > to - from) return null;
     for (let value = from; value <= to; value += by) {
+      if (value > keepUpTo) continue;
       // cron-parser's strict mode refuses a list that names a value twice.
       if (set[value]) return null;
       set[value] = 1;
@@ -247,6 +276,7 @@ function mod(value: number, by: number): number {
   return ((value % by) + by) % by;
 }
 
+// By month 1-12, as cron-parser counts them (February 29).
 const DAYS_IN_MONTH = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /**
