@@ -183,7 +183,10 @@ export async function insertClaimedRuns(
         paused_at = case when c.pause_reason is null then j.paused_at else ${now} end,
         paused_by = case when c.pause_reason is null then j.paused_by else ${ENGINE_ACTOR} end,
         paused_reason = coalesce(c.pause_reason, j.paused_reason),
-        missed_count = least(j.missed_count::bigint + coalesce(c.missed_count, 0), 2147483647)
+        -- Slots that pass without a run: a missed gap's slots, and a slot skipped because the
+        -- job's previous run still goes on (overlap; its own skipped run).
+        missed_count = least(j.missed_count::bigint + coalesce(c.missed_count, 0)
+          + (c.status is not distinct from 'skipped')::int, 2147483647)
       from c
       where j.id = c.job_id
     ), missed as (

@@ -396,7 +396,10 @@ export const jobSchema = z.object({
   missed_count: z
     .number()
     .int()
-    .describe('Slots this job has missed (the sum of its missed runs’ missed_count)'),
+    .describe(
+      'Slots of this job that passed without a run: its missed runs’ missed_count, plus one ' +
+        'for each slot skipped because its previous run still went on (a skipped run)',
+    ),
   last_run: timestamp.nullable(),
   next_run: timestamp.nullable(),
   created_at: timestamp,

@@ -95,10 +95,16 @@ describe('overlap queue_one', () => {
       'skipped',
       'success',
     ]);
-    const [job] = await sql<{ execution_count: number; next_run: Date }[]>`
-      select (metadata->>'execution_count')::int as execution_count, next_run
+    const [job] = await sql<{ execution_count: number; next_run: Date; missed_count: number }[]>`
+      select (metadata->>'execution_count')::int as execution_count, next_run, missed_count
       from cron_job where id = ${id}`;
-    expect(job).toEqual({ execution_count: 3, next_run: at('2026-12-01T10:04:00Z') });
+    // The skipped 10:02 passed without a run: the job counts it among its missed slots, once,
+    // though three sweeps met it.
+    expect(job).toEqual({
+      execution_count: 3,
+      next_run: at('2026-12-01T10:04:00Z'),
+      missed_count: 1,
+    });
   });
 
   it('runs the waiting slot before a slot due at the same time, which then waits in its place', async () => {
@@ -165,6 +171,10 @@ describe('overlap allow', () => {
       status: 'success',
       lane: 0,
     });
+    // 10:02 and 10:03 passed without a run: two missed slots on the job.
+    const [job] = await sql<{ missed_count: number }[]>`
+      select missed_count from cron_job where id = ${id}`;
+    expect(job!.missed_count).toBe(2);
   });
 
   it('with max_concurrent_runs 3 and three sweeps per slot, never has more than 3 runs at once', async () => {
