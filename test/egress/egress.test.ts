@@ -250,22 +250,4 @@ describe('Standard Webhooks signing', () => {
     expect(() => new Webhook(secret).verify(`${body} `, { ...headers })).toThrow();
     expect(() => new Webhook(generateSigningSecret()).verify(body, { ...headers })).toThrow();
   });
-
-  it('signs exactly as the standardwebhooks package does, non-ASCII bodies and bare base64 secrets too', () => {
-    const timestamp = new Date('2026-11-29T22:00:00.999Z');
-    for (const secret of [
-      generateSigningSecret(),
-      generateSigningSecret().slice('whsec_'.length),
-    ]) {
-      const body = JSON.stringify({ name: 'Zoë ✓ 🚀', at: timestamp });
-      const headers = signMessage(secret, body, { id: 'msg_2', timestamp });
-      expect(headers['webhook-timestamp']).toBe('1795989600');
-      expect(headers['webhook-signature']).toBe(new Webhook(secret).sign('msg_2', timestamp, body));
-    }
-  });
-
-  it('refuses to sign with an empty secret', () => {
-    expect(() => signMessage('', '{}')).toThrow(/empty/);
-    expect(() => signMessage('whsec_', '{}')).toThrow(/empty/);
-  });
 });
