@@ -20,6 +20,7 @@ export const mutationTests: Record<string, string[]> = {
     'test/engine/failure-log.test.ts',
   ],
   'lib/engine/metadata.ts': [
+    'test/engine/batch-columns.test.ts',
     'test/engine/sweep-promises.test.ts',
     'test/retries.test.ts',
     'test/api/routes.test.ts',
