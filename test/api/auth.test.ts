@@ -46,6 +46,11 @@ const SAMPLE_BODIES: Partial<Record<(typeof routeTable)[number]['name'], () => u
   }),
   'update-job': () => ({ timeout_seconds: 120 }),
   'pause-job': () => ({ reason: 'maintenance' }),
+  'backfill-job': () => ({
+    from: '2026-01-01T00:00:00Z',
+    to: '2026-01-02T00:00:00Z',
+    dry_run: true,
+  }),
   'create-alert-destination': () => ({ kind: 'email', name: 'new', email: 'new@example.com' }),
   'update-alert-destination': () => ({ name: 'renamed' }),
   'create-alert-rule': () => ({ destination_id: destinationId, events: ['run.failed'] }),
