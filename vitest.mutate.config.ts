@@ -40,6 +40,9 @@ export const mutationTests: Record<string, string[]> = {
     'test/engine/dependencies.test.ts',
     'test/engine/overlap.test.ts',
     'test/catch-up.test.ts',
+    'test/api/backfill.test.ts',
+    'test/alerts/missed.test.ts',
+    'test/alerts/auto-paused-race.test.ts',
   ],
   'lib/http/middleware.ts': [
     'test/api/errors.test.ts',
