@@ -163,7 +163,10 @@ describe('deliver-alerts function', () => {
     // Not due yet: the next minute's invocation leaves it alone.
     expect(await handler({}, lambdaContext())).toMatchObject({ attempted: 0 });
 
-    await sql`update cron_alert_delivery set next_attempt_at = now() where id = ${deliveryId}`;
+    // A second back: PostgreSQL's now() has microseconds, and the handler's clock (a JS Date) in the
+    // same millisecond would read as just before it, not yet due.
+    await sql`update cron_alert_delivery set next_attempt_at = now() - interval '1 second'
+      where id = ${deliveryId}`;
     expect(await handler({}, lambdaContext())).toMatchObject({ attempted: 1, delivered: 1 });
     expect(await deliveryRow(deliveryId)).toMatchObject({ status: 'delivered', attempts: 2 });
     expect(publishes()).toHaveLength(2);
