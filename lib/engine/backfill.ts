@@ -1,5 +1,6 @@
 import type { Sql } from '../db';
 import type { ClaimedRun } from './claim';
+import type { RunnableJob } from './execute';
 import { insertBackfillRuns } from './run-state';
 
 /**
@@ -19,13 +20,7 @@ export async function hasQueuedBackfill(sql: Sql): Promise<boolean> {
   return any !== undefined;
 }
 
-interface BackfillJob {
-  id: string;
-  name: string;
-  tenant_id: string | null;
-  function_name: string;
-  metadata: Record<string, unknown>;
-  timeout_seconds: number;
+interface BackfillJob extends Omit<RunnableJob, 'attempt'> {
   slot: Date;
 }
 
